@@ -1,0 +1,200 @@
+/* chainexec: the execution layer of a blockchain node.
+ *
+ * A node hands chainexec blocks of signed transactions (SPEC.md section 3
+ * wire form). chainexec decodes and hashes them, verifies their secp256k1
+ * signatures (CPU pool or GPU through the hybrid scheduler), executes them
+ * in parallel with results identical to running them one by one, writes the
+ * block's effects to LMDB in one durable transaction and returns the block's
+ * statuses and roots (SPEC.md sections 4 and 5).
+ *
+ * Conventions
+ *  - Every function returning int returns CX_OK (0) or a cx_code from
+ *    cx_error.h, and fills *err (when not NULL) with a message a person can
+ *    act on.
+ *  - Threading: one cx_engine may be used by one thread at a time unless a
+ *    function says otherwise; different engines are independent (no global
+ *    state), but two engines must not open the same database directory.
+ *  - Ownership: inputs are borrowed for the duration of the call; outputs
+ *    are written into caller memory or into a cx_block_result that the
+ *    caller releases with cx_block_result_free().
+ */
+#ifndef CHAINEXEC_H
+#define CHAINEXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cx_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the library, "MAJOR.MINOR.PATCH". */
+CX_API const char *cx_version(void);
+
+/* --- Configuration ------------------------------------------------------ */
+
+typedef enum cx_strategy_kind {
+  CX_STRATEGY_KIND_AUTO = 0, /* GPU above a per-kind batch threshold */
+  CX_STRATEGY_KIND_CPU = 1,  /* CPU pool only */
+  CX_STRATEGY_KIND_GPU = 2,  /* GPU first, CPU as fallback */
+  CX_STRATEGY_KIND_BALANCE = 3 /* split batches by measured throughput */
+} cx_strategy_kind;
+
+typedef enum cx_durability_kind {
+  CX_SYNC = 0,  /* fsync on every block commit (default) */
+  CX_NOSYNC = 1 /* benchmarks only: the last blocks may be lost on power
+                   loss, the database is never corrupted */
+} cx_durability_kind;
+
+typedef struct cx_config {
+  /* Database directory, created when missing. NULL: a private temporary
+   * directory removed by cx_engine_close(). */
+  const char *db_path;
+  /* Worker threads (CPU pool and parallel execution); 0 = online CPUs. */
+  unsigned threads;
+  cx_strategy_kind strategy;
+  /* GPU selection: NULL or "none" (CPU only), "all", a list "0,1", or a
+   * software device "sim" / "sim:fail=0.2,wrong=0.05,hang=0.01,delay_us=300". */
+  const char *gpu;
+  /* Batch sizes at/above which `auto` sends work to the GPU; 0 = default. */
+  size_t verify_threshold;
+  size_t sha_threshold;
+  cx_durability_kind durability;
+  /* Initial LMDB map size in bytes; 0 = default. */
+  size_t map_size;
+  /* Overlap stages of consecutive blocks in cx_engine_execute_blocks(). */
+  bool pipeline;
+} cx_config;
+
+/* Fills *cfg with the defaults (temporary db, all cores, auto, no GPU,
+ * sync, pipeline on). */
+CX_API void cx_config_default(cx_config *cfg);
+
+/* --- Engine ------------------------------------------------------------- */
+
+typedef struct cx_engine cx_engine;
+
+/* Opens (creating or recovering) the database and starts the worker pool
+ * and scheduler. Returns NULL with *err set on failure (bad config, a
+ * database that cannot be opened, a newer schema, a bad GPU spec). */
+CX_API cx_engine *cx_engine_open(const cx_config *cfg, cx_error *err);
+
+/* Stops workers, closes the database (removing it when temporary). NULL is a
+ * no-op. */
+CX_API void cx_engine_close(cx_engine *e);
+
+/* A genesis account or storage entry (SPEC section 2). */
+typedef struct cx_genesis_account {
+  uint8_t address[20];
+  uint64_t balance;
+  uint64_t nonce;
+} cx_genesis_account;
+
+typedef struct cx_genesis_kv {
+  uint8_t key[32];
+  uint64_t value;
+} cx_genesis_kv;
+
+/* Loads the genesis state into an empty database and writes state_root(0)
+ * to out_root. CX_ESTATE when the database already holds a genesis;
+ * CX_EINVAL when an address or key is listed twice. */
+CX_API int cx_engine_load_genesis(cx_engine *e,
+                                  const cx_genesis_account *accounts,
+                                  size_t n_accounts, const cx_genesis_kv *kv,
+                                  size_t n_kv, uint8_t out_root[32],
+                                  cx_error *err);
+
+/* A block to execute: wire transactions, borrowed for the call. */
+typedef struct cx_block {
+  size_t tx_count;
+  const uint8_t *const *txs; /* txs[i]: wire bytes of transaction i */
+  const size_t *tx_lens;
+} cx_block;
+
+/* Per-block counters. */
+typedef struct cx_block_counters {
+  uint64_t executions;          /* VM runs, incarnations included */
+  uint64_t reexecutions;        /* incarnations beyond the first */
+  uint64_t validation_failures;
+  uint64_t dependency_waits;
+  bool parallel;                /* parallel executor (else sequential) */
+  uint64_t verify_gpu_items;    /* signatures checked on a GPU/sim device */
+  uint64_t verify_cpu_items;    /* signatures checked on the CPU pool */
+  /* Stage wall times in seconds. */
+  double decode_s, hash_s, verify_s, execute_s, roots_s, commit_s;
+} cx_block_counters;
+
+/* Result of one block. statuses has tx_count entries (SPEC status codes). */
+typedef struct cx_block_result {
+  uint64_t height;
+  size_t tx_count;
+  uint8_t *statuses;
+  uint8_t tx_root[32];
+  uint8_t receipts_root[32];
+  uint8_t write_root[32];
+  uint8_t state_root[32];
+  uint32_t status_counts[7];
+  cx_block_counters counters;
+} cx_block_result;
+
+/* Executes one block on top of the current state and commits it durably as
+ * height()+1. On success fills *out (release with cx_block_result_free).
+ * Malformed or invalid transactions are statuses, not errors; errors are
+ * I/O, database or resource-limit failures, and leave the database at the
+ * previous block (nothing half-written). Requires a loaded genesis. */
+CX_API int cx_engine_execute_block(cx_engine *e, const cx_block *in,
+                                   cx_block_result *out, cx_error *err);
+
+/* Executes n blocks in order, overlapping the stages of consecutive blocks
+ * when cfg.pipeline is set; outputs are identical to n calls of
+ * cx_engine_execute_block. out has n entries. On error, blocks before the
+ * failing one are committed and their results filled; *n_done tells how
+ * many. */
+CX_API int cx_engine_execute_blocks(cx_engine *e, size_t n,
+                                    const cx_block *blocks,
+                                    cx_block_result *out, size_t *n_done,
+                                    cx_error *err);
+
+/* Releases what cx_engine_execute_block allocated in *r; safe to call on a
+ * zeroed result. */
+CX_API void cx_block_result_free(cx_block_result *r);
+
+/* --- Queries (committed state) ---------------------------------------- */
+
+/* Height of the last committed block (0: genesis only or empty). */
+CX_API uint64_t cx_engine_height(const cx_engine *e);
+
+/* True when a genesis has been loaded. */
+CX_API bool cx_engine_has_genesis(const cx_engine *e);
+
+/* state_root(0) and the current state root. */
+CX_API void cx_engine_genesis_root(const cx_engine *e, uint8_t out[32]);
+CX_API void cx_engine_state_root(const cx_engine *e, uint8_t out[32]);
+
+/* Account state; (0, 0) for an account never written. */
+CX_API int cx_engine_get_account(cx_engine *e, const uint8_t address[20],
+                                 uint64_t *balance, uint64_t *nonce,
+                                 cx_error *err);
+
+/* Storage value; 0 for a key never written. */
+CX_API int cx_engine_get_kv(cx_engine *e, const uint8_t key[32],
+                            uint64_t *value, cx_error *err);
+
+/* Roots and status counts of a committed block (statuses and counters are
+ * not stored: statuses is NULL in *out). CX_ENOTFOUND above height(). */
+CX_API int cx_engine_block_roots(cx_engine *e, uint64_t height,
+                                 cx_block_result *out, cx_error *err);
+
+/* Appends the engine's and scheduler's metrics in Prometheus text
+ * exposition format to buf (NUL-terminated, truncated to cap). Returns the
+ * length it needed. Safe to call from another thread while a block runs. */
+CX_API size_t cx_engine_metrics(cx_engine *e, char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHAINEXEC_H */

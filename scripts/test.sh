@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds and runs every chainexec test, installing missing dependencies first:
+#   1. the normal build (CUDA kernels compiled when nvcc exists), all tests;
+#   2. an ASan+UBSan build, all tests;
+#   3. a TSan build, the tests labelled `concurrency`.
+# Usage: scripts/test.sh [--only normal|asan|tsan] [--keep-going]
+# Build trees go to build/test-*; set CX_TEST_ITERS / CX_TEST_SEED to soak
+# or replay a random test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+only=""
+keep_going=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) only="${2:?--only needs normal, asan or tsan}"; shift 2 ;;
+    --keep-going) keep_going=1; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+bash scripts/install-deps.sh
+jobs=$(nproc)
+failed=()
+
+# run_stage NAME LABEL_FILTER CMAKE_ARGS...
+run_stage() {
+  local name=$1 filter=$2; shift 2
+  if [ -n "$only" ] && [ "$only" != "$name" ]; then return 0; fi
+  local dir="build/test-$name" start=$SECONDS
+  echo "== [$name] configure + build ($dir)"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHAINEXEC_WERROR=ON "$@"
+  cmake --build "$dir" -j "$jobs"
+  echo "== [$name] test"
+  local args=(--test-dir "$dir" --output-on-failure -j "$jobs" --timeout 1800)
+  [ -n "$filter" ] && args+=(-L "$filter")
+  if ctest "${args[@]}"; then
+    echo "== [$name] passed in $((SECONDS - start)) s"
+  else
+    echo "== [$name] FAILED after $((SECONDS - start)) s"
+    failed+=("$name")
+    [ "$keep_going" = 1 ] || exit 1
+  fi
+}
+
+# Sanitizer runtimes: fail on the first report, keep stacks readable.
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+
+run_stage normal "" -DCHAINEXEC_SANITIZE=OFF
+run_stage asan "" -DCHAINEXEC_SANITIZE=address,undefined -DCHAINEXEC_CUDA=OFF
+run_stage tsan concurrency -DCHAINEXEC_SANITIZE=thread -DCHAINEXEC_CUDA=OFF
+
+if [ "${#failed[@]}" -ne 0 ]; then
+  echo "== FAILED stages: ${failed[*]}"
+  exit 1
+fi
+echo "== all test stages passed"
