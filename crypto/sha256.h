@@ -62,5 +62,13 @@ void cx_sha256_batch_fixed_portable(size_t n, const uint8_t *data, size_t len,
                                     uint8_t (*out)[32]);
 void cx_sha256_batch_fixed_shani(size_t n, const uint8_t *data, size_t len,
                                  uint8_t (*out)[32]);
+/* Incremental hashing pinned to one implementation (cx_sha256_init
+ * starts the context for either). A context must be fed and finished
+ * through one family: these, or cx_sha256_update/final. */
+void cx_sha256_update_portable(cx_sha256_ctx *ctx, const void *data,
+                               size_t len);
+void cx_sha256_final_portable(cx_sha256_ctx *ctx, uint8_t out[32]);
+void cx_sha256_update_shani(cx_sha256_ctx *ctx, const void *data, size_t len);
+void cx_sha256_final_shani(cx_sha256_ctx *ctx, uint8_t out[32]);
 
 #endif /* CX_SHA256_H */
