@@ -26,6 +26,9 @@ missing=()
 for cmd in "${!cmd_pkgs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${cmd_pkgs[$cmd]}")
 done
+# clang with the libFuzzer runtime, for the fuzz stage of scripts/test.sh.
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
 if command -v pkg-config >/dev/null 2>&1; then
   for pc in "${!pc_pkgs[@]}"; do
     pkg-config --exists "$pc" 2>/dev/null || missing+=("${pc_pkgs[$pc]}")

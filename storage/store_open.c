@@ -1,0 +1,386 @@
+/* Opening a store: directory, LMDB environment, schema check, recovery of
+ * height and roots from `meta`; closing; cached accessors. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_codec.h"
+#include "store_internal.h"
+
+#define CX_MIB ((size_t)1 << 20)
+
+const char *const cx_table_names[CX_TABLE_COUNT] = {"accounts", "kv", "blocks",
+                                                    "meta"};
+
+void cx_store_config_default(cx_store_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->initial_map_size = 64 * CX_MIB;
+  cfg->max_readers = 126;
+  cfg->growth_wait_ms = 30000;
+  cfg->durability = CX_DURABILITY_SYNC;
+}
+
+static void fill_defaults(cx_store_config *c) {
+  cx_store_config d;
+  cx_store_config_default(&d);
+  if (c->initial_map_size == 0)
+    c->initial_map_size = d.initial_map_size;
+  if (c->max_readers == 0)
+    c->max_readers = d.max_readers;
+  if (c->growth_wait_ms == 0)
+    c->growth_wait_ms = d.growth_wait_ms;
+}
+
+static int make_dir(const char *path, cx_error *err) {
+  struct stat st;
+  if (mkdir(path, 0755) != 0 && errno != EEXIST)
+    return cx_store_fail_path(path, 0, errno, "creating the store directory",
+                              err);
+  if (stat(path, &st) != 0)
+    return cx_store_fail_path(path, 0, errno, "inspecting the store directory",
+                              err);
+  if (!S_ISDIR(st.st_mode))
+    return cx_error_set(err, CX_EINVAL,
+                        "%s exists and is not a directory; the store needs a "
+                        "directory (give another path or move the file)",
+                        path);
+  return CX_OK;
+}
+
+static unsigned env_flags(cx_durability d) {
+  unsigned f = MDB_NOTLS;
+  if (d == CX_DURABILITY_NOSYNC)
+    f |= MDB_NOSYNC;
+  else if (d == CX_DURABILITY_NOMETASYNC)
+    f |= MDB_NOMETASYNC;
+  return f;
+}
+
+/* Reads meta[name] into out (exactly len bytes). 1 when absent, 0 when
+ * read, a cx code on a wrong width or LMDB failure. */
+static int meta_read(cx_store *s, MDB_txn *txn, const char *name, void *out,
+                     size_t len, cx_error *err) {
+  MDB_val k = cx_codec_meta_key(name), v;
+  int rc = mdb_get(txn, s->dbi[CX_TABLE_META], &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return 1;
+  if (rc != 0)
+    return cx_store_fail(s, rc, "reading meta", err);
+  if (v.mv_size != len)
+    return cx_error_set(err, CX_ECORRUPT,
+                        "%s: meta \"%s\" is %zu bytes, expected %zu; the store "
+                        "is damaged: restore it from a backup or replay the "
+                        "chain into a new directory",
+                        s->path, name, v.mv_size, len);
+  memcpy(out, v.mv_data, len);
+  return CX_OK;
+}
+
+static int meta_put(cx_store *s, MDB_txn *txn, const char *name, const void *p,
+                    size_t len) {
+  MDB_val k = cx_codec_meta_key(name), v = cx_codec_val(p, len);
+  return mdb_put(txn, s->dbi[CX_TABLE_META], &k, &v, 0);
+}
+
+/* Fresh environment: create the tables and the schema marker. */
+static int create_tables(cx_store *s, MDB_txn *txn, cx_error *err) {
+  for (int t = 0; t < CX_TABLE_COUNT; t++) {
+    int rc = mdb_dbi_open(txn, cx_table_names[t], MDB_CREATE, &s->dbi[t]);
+    if (rc != 0)
+      return cx_store_fail(s, rc, "creating the tables", err);
+  }
+  uint8_t schema[4], height[8];
+  cx_codec_put_u32le(schema, CX_STORE_SCHEMA_VERSION);
+  cx_codec_put_u64le(height, 0);
+  int rc = meta_put(s, txn, CX_META_FORMAT, CX_META_FORMAT_VALUE,
+                    strlen(CX_META_FORMAT_VALUE));
+  if (rc == 0)
+    rc = meta_put(s, txn, CX_META_SCHEMA, schema, sizeof schema);
+  if (rc == 0)
+    rc = meta_put(s, txn, CX_META_HEIGHT, height, sizeof height);
+  return rc ? cx_store_fail(s, rc, "writing the schema marker", err) : CX_OK;
+}
+
+static int check_schema(cx_store *s, MDB_txn *txn, cx_error *err) {
+  MDB_val k = cx_codec_meta_key(CX_META_FORMAT), v;
+  int rc = mdb_get(txn, s->dbi[CX_TABLE_META], &k, &v);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return cx_store_fail(s, rc, "reading the schema marker", err);
+  size_t flen = strlen(CX_META_FORMAT_VALUE);
+  if (rc == MDB_NOTFOUND || v.mv_size != flen ||
+      memcmp(v.mv_data, CX_META_FORMAT_VALUE, flen) != 0)
+    return cx_error_set(err, CX_EVERSION,
+                        "%s holds an LMDB database that is not a chainexec "
+                        "store (no \"%s\" marker); use an empty or chainexec "
+                        "directory",
+                        s->path, CX_META_FORMAT_VALUE);
+  uint8_t b[4];
+  rc = meta_read(s, txn, CX_META_SCHEMA, b, sizeof b, err);
+  if (rc == 1)
+    return cx_error_set(err, CX_ECORRUPT,
+                        "%s: meta has no schema version; "
+                        "the store is damaged: replay the chain into a new "
+                        "directory",
+                        s->path);
+  if (rc != CX_OK)
+    return rc;
+  uint32_t schema = cx_codec_get_u32le(b);
+  if (schema != CX_STORE_SCHEMA_VERSION)
+    return cx_error_set(err, CX_EVERSION,
+                        "%s was written with store schema %u; this build reads "
+                        "schema %u only; %s",
+                        s->path, schema, CX_STORE_SCHEMA_VERSION,
+                        schema > CX_STORE_SCHEMA_VERSION
+                            ? "use a newer chainexec"
+                            : "replay the chain into a new directory");
+  return CX_OK;
+}
+
+/* Existing chainexec store: open the tables, check the schema. */
+static int open_tables(cx_store *s, MDB_txn *txn, cx_error *err) {
+  int rc = mdb_dbi_open(txn, cx_table_names[CX_TABLE_META], 0,
+                        &s->dbi[CX_TABLE_META]);
+  /* MDB_INCOMPATIBLE: "meta" is a plain key of someone else's data. */
+  if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+    return cx_error_set(err, CX_EVERSION,
+                        "%s holds an LMDB database that is not a chainexec "
+                        "store (no meta table); use an empty or chainexec "
+                        "directory",
+                        s->path);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "opening the meta table", err);
+  rc = check_schema(s, txn, err);
+  if (rc != CX_OK)
+    return rc;
+  for (int t = 0; t < CX_TABLE_META; t++) {
+    rc = mdb_dbi_open(txn, cx_table_names[t], 0, &s->dbi[t]);
+    if (rc == MDB_NOTFOUND)
+      return cx_error_set(err, CX_ECORRUPT,
+                          "%s: table \"%s\" is missing; the store is damaged: "
+                          "replay the chain into a new directory",
+                          s->path, cx_table_names[t]);
+    if (rc != 0)
+      return cx_store_fail(s, rc, "opening the tables", err);
+  }
+  return CX_OK;
+}
+
+/* The row at the recovered height carries the recovered state root, and
+ * no row lies beyond it: meta and blocks were committed together. */
+static int check_last_block(cx_store *s, MDB_txn *txn, cx_error *err) {
+  uint8_t key[8];
+  MDB_val k, v;
+  MDB_cursor *cur;
+  int rc = mdb_cursor_open(txn, s->dbi[CX_TABLE_BLOCKS], &cur);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "reading the block rows", err);
+  rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  mdb_cursor_close(cur);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return cx_store_fail(s, rc, "reading the block rows", err);
+  cx_codec_put_u64be(key, s->height);
+  bool ok =
+      rc == MDB_NOTFOUND
+          ? s->height == 0
+          : k.mv_size == 8 && memcmp(k.mv_data, key, 8) == 0 &&
+                v.mv_size == CX_BLOCK_ROW_LEN &&
+                memcmp((const uint8_t *)v.mv_data + CX_BLOCK_ROW_STATE_ROOT,
+                       s->state_root, 32) == 0;
+  if (!ok)
+    return cx_error_set(err, CX_ECORRUPT,
+                        "%s: the last block row does not match meta (height "
+                        "%llu); the store is damaged: restore it or replay the "
+                        "chain into a new directory",
+                        s->path, (unsigned long long)s->height);
+  return CX_OK;
+}
+
+/* Height, roots and the recorded map size from meta. */
+static int recover(cx_store *s, MDB_txn *txn, size_t *recorded_map,
+                   cx_error *err) {
+  uint8_t b[8];
+  int rc = meta_read(s, txn, CX_META_HEIGHT, b, 8, err);
+  if (rc > 1)
+    return rc;
+  s->height = rc == 0 ? cx_codec_get_u64le(b) : 0;
+  rc = meta_read(s, txn, CX_META_GENESIS_ROOT, s->genesis_root, 32, err);
+  if (rc > 1)
+    return rc;
+  s->has_genesis = rc == 0;
+  rc = meta_read(s, txn, CX_META_STATE_ROOT, s->state_root, 32, err);
+  if (rc > 1)
+    return rc;
+  if (s->has_genesis != (rc == 0) || (!s->has_genesis && s->height != 0))
+    return cx_error_set(err, CX_ECORRUPT,
+                        "%s: meta is inconsistent (height %llu, genesis %s, "
+                        "state root %s); replay the chain into a new directory",
+                        s->path, (unsigned long long)s->height,
+                        s->has_genesis ? "present" : "absent",
+                        rc == 0 ? "present" : "absent");
+  rc = meta_read(s, txn, CX_META_MAP_SIZE, b, 8, err);
+  if (rc > 1)
+    return rc;
+  *recorded_map = rc == 0 ? (size_t)cx_codec_get_u64le(b) : 0;
+  return check_last_block(s, txn, err);
+}
+
+/* One write transaction at open: create or open the tables, check the
+ * schema, recover meta. Committing keeps the table handles. */
+static int open_db(cx_store *s, size_t *recorded_map, cx_error *err) {
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "starting the open transaction", err);
+  MDB_dbi main_dbi;
+  MDB_stat st;
+  rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+  if (rc == 0)
+    rc = mdb_stat(txn, main_dbi, &st);
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return cx_store_fail(s, rc, "reading the main table", err);
+  }
+  if (st.ms_entries == 0)
+    rc = create_tables(s, txn, err);
+  else
+    rc = open_tables(s, txn, err);
+  if (rc == CX_OK && st.ms_entries != 0)
+    rc = recover(s, txn, recorded_map, err);
+  if (rc != CX_OK) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  rc = mdb_txn_commit(txn);
+  return rc ? cx_store_fail(s, rc, "committing the open transaction", err)
+            : CX_OK;
+}
+
+static int open_env(cx_store *s, cx_error *err) {
+  int rc = mdb_env_create(&s->env);
+  if (rc != 0) {
+    s->env = NULL;
+    return cx_store_fail(s, rc, "creating the LMDB environment", err);
+  }
+  rc = mdb_env_set_maxdbs(s->env, CX_TABLE_COUNT);
+  if (rc == 0)
+    rc = mdb_env_set_maxreaders(s->env, s->cfg.max_readers);
+  if (rc == 0)
+    rc = mdb_env_set_mapsize(s->env, s->cfg.initial_map_size);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "configuring the LMDB environment", err);
+  rc = mdb_env_open(s->env, s->path, env_flags(s->cfg.durability), 0644);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "opening the database", err);
+  int dead = 0;
+  rc = mdb_reader_check(s->env, &dead);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "clearing stale reader slots", err);
+  MDB_envinfo info;
+  rc = mdb_env_info(s->env, &info);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "reading the map size", err);
+  s->map_size = info.me_mapsize;
+  return CX_OK;
+}
+
+static int init_sync(cx_store *s, cx_error *err) {
+  pthread_condattr_t attr;
+  if (pthread_condattr_init(&attr) != 0)
+    return cx_error_set(err, CX_ENOMEM, "%s: cannot create a condition",
+                        s->path);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  int rc = pthread_cond_init(&s->cond, &attr);
+  pthread_condattr_destroy(&attr);
+  if (rc != 0)
+    return cx_error_set(err, CX_ENOMEM, "%s: cannot create a condition",
+                        s->path);
+  if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    pthread_cond_destroy(&s->cond);
+    return cx_error_set(err, CX_ENOMEM, "%s: cannot create a mutex", s->path);
+  }
+  return CX_OK;
+}
+
+cx_store *cx_store_open(const cx_store_config *cfg, cx_error *err) {
+  if (!cfg || !cfg->path || !*cfg->path) {
+    cx_error_set(err, CX_EINVAL, "store: no path given");
+    return NULL;
+  }
+  if ((unsigned)cfg->durability > CX_DURABILITY_NOMETASYNC) {
+    cx_error_set(err, CX_EINVAL, "%s: unknown durability mode %d", cfg->path,
+                 (int)cfg->durability);
+    return NULL;
+  }
+  cx_store *s = calloc(1, sizeof *s);
+  char *path = strdup(cfg->path);
+  if (!s || !path) {
+    free(s);
+    free(path);
+    cx_error_set(err, CX_ENOMEM, "%s: out of memory opening the store",
+                 cfg->path);
+    return NULL;
+  }
+  s->path = path;
+  s->cfg = *cfg;
+  s->cfg.path = path;
+  fill_defaults(&s->cfg);
+  if (init_sync(s, err) != CX_OK) {
+    free(path);
+    free(s);
+    return NULL;
+  }
+  size_t recorded_map = 0;
+  int rc = make_dir(path, err);
+  if (rc == CX_OK)
+    rc = open_env(s, err);
+  if (rc == CX_OK)
+    rc = open_db(s, &recorded_map, err);
+  /* A grown map is recorded in meta; start from it so the next big block
+   * does not have to grow again step by step. */
+  if (rc == CX_OK && recorded_map > s->map_size) {
+    rc = mdb_env_set_mapsize(s->env, recorded_map);
+    rc = rc ? cx_store_fail(s, rc, "restoring the recorded map size", err)
+            : CX_OK;
+    if (rc == CX_OK)
+      s->map_size = recorded_map;
+  }
+  if (rc != CX_OK) {
+    cx_store_close(s);
+    return NULL;
+  }
+  return s;
+}
+
+void cx_store_close(cx_store *s) {
+  if (!s)
+    return;
+  if (s->env)
+    mdb_env_close(s->env);
+  pthread_mutex_destroy(&s->lock);
+  pthread_cond_destroy(&s->cond);
+  free(s->path);
+  free(s);
+}
+
+uint64_t cx_store_height(const cx_store *s) { return s->height; }
+
+bool cx_store_has_genesis(const cx_store *s) { return s->has_genesis; }
+
+void cx_store_genesis_root(const cx_store *s, uint8_t out[32]) {
+  if (s->has_genesis)
+    memcpy(out, s->genesis_root, 32);
+  else
+    memset(out, 0, 32);
+}
+
+void cx_store_state_root(const cx_store *s, uint8_t out[32]) {
+  if (s->has_genesis)
+    memcpy(out, s->state_root, 32);
+  else
+    memset(out, 0, 32);
+}
+
+const char *cx_store_path(const cx_store *s) { return s->path; }
+
+size_t cx_store_map_size(const cx_store *s) { return s->map_size; }

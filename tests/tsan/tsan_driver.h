@@ -1,0 +1,63 @@
+/* Plain drivers for the ThreadSanitizer stage.
+ *
+ * Criterion cannot start under TSan (its inheritable arena fails to map:
+ * "Could not initialize inheritable arena: Resource temporarily
+ * unavailable", Snaipe/Criterion#274, open), so the concurrency scenarios
+ * that the TSan build must run are also written as plain programs: each
+ * tests/tsan/tsan_<topic>.c has a main() that runs its scenario on seeded
+ * random input, checks the results against the sequential/CPU path, and
+ * exits non-zero on the first mismatch. They run in every build stage
+ * (CTest name chainexec.tsan.<topic>, label `tsan`), and they are all the
+ * TSan stage runs.
+ */
+#ifndef CX_TSAN_DRIVER_H
+#define CX_TSAN_DRIVER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Fails the driver with a message naming the check and the line. */
+#define TSAN_CHECK(cond, ...)                                                  \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                                            \
+      fputc('\n', stderr);                                                     \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+/* Seed from CX_TEST_SEED or the clock, printed so a failure can be
+ * replayed. */
+static inline uint64_t tsan_seed(const char *name) {
+  const char *env = getenv("CX_TEST_SEED");
+  uint64_t seed;
+  if (env && *env) {
+    seed = strtoull(env, NULL, 10);
+  } else {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    seed = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec;
+  }
+  fprintf(stderr, "%s: CX_TEST_SEED=%llu\n", name, (unsigned long long)seed);
+  return seed;
+}
+
+/* CX_TEST_ITERS when set, else dflt. */
+static inline uint64_t tsan_iters(uint64_t dflt) {
+  const char *env = getenv("CX_TEST_ITERS");
+  uint64_t v = env && *env ? strtoull(env, NULL, 10) : 0;
+  return v ? v : dflt;
+}
+
+/* splitmix64 */
+static inline uint64_t tsan_rand(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+#endif /* CX_TSAN_DRIVER_H */
