@@ -1,6 +1,7 @@
 /* Opening a store: directory, LMDB environment, schema check, recovery of
  * height and roots from `meta`; closing; cached accessors. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -256,6 +257,33 @@ static int open_db(cx_store *s, size_t *recorded_map, cx_error *err) {
             : CX_OK;
 }
 
+/* LMDB maps the data file and trusts the last page number in its meta
+ * page: a file cut shorter than that (a partial copy, a truncation) would
+ * fault with SIGBUS on the first read past its end. Refuse it here, before
+ * any page is touched. */
+static int check_file_length(cx_store *s, const MDB_envinfo *info,
+                             cx_error *err) {
+  MDB_stat st;
+  int rc = mdb_env_stat(s->env, &st);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "reading the page size", err);
+  char file[4096];
+  snprintf(file, sizeof file, "%s/data.mdb", s->path);
+  struct stat fst;
+  if (stat(file, &fst) != 0)
+    return cx_error_set(err, CX_EIO, "%s: cannot stat the data file: %s",
+                        file, strerror(errno));
+  uint64_t need = ((uint64_t)info->me_last_pgno + 1) * st.ms_psize;
+  if ((uint64_t)fst.st_size < need)
+    return cx_error_set(err, CX_ECORRUPT,
+                        "%s is truncated: %llu bytes, but its pages reach "
+                        "%llu; restore the database from a copy or replay "
+                        "the chain into an empty directory",
+                        file, (unsigned long long)fst.st_size,
+                        (unsigned long long)need);
+  return CX_OK;
+}
+
 static int open_env(cx_store *s, cx_error *err) {
   int rc = mdb_env_create(&s->env);
   if (rc != 0) {
@@ -281,7 +309,7 @@ static int open_env(cx_store *s, cx_error *err) {
   if (rc != 0)
     return cx_store_fail(s, rc, "reading the map size", err);
   s->map_size = info.me_mapsize;
-  return CX_OK;
+  return check_file_length(s, &info, err);
 }
 
 static int init_sync(cx_store *s, cx_error *err) {
