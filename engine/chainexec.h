@@ -67,10 +67,13 @@ typedef struct cx_config {
   size_t map_size;
   /* Overlap stages of consecutive blocks in cx_engine_execute_blocks(). */
   bool pipeline;
+  /* Serve Prometheus metrics over HTTP from cx_engine_open() until
+   * cx_engine_close() (see cx_engine_metrics_listen()); NULL: no server. */
+  const char *metrics_listen;
 } cx_config;
 
 /* Fills *cfg with the defaults (temporary db, all cores, auto, no GPU,
- * sync, pipeline on). */
+ * sync, pipeline on, no metrics server). */
 CX_API void cx_config_default(cx_config *cfg);
 
 /* --- Engine ------------------------------------------------------------- */
@@ -107,6 +110,11 @@ CX_API int cx_engine_load_genesis(cx_engine *e,
                                   size_t n_kv, uint8_t out_root[32],
                                   cx_error *err);
 
+/* Limits of one block: more transactions, or more wire bytes in all, make
+ * cx_engine_execute_block() fail with CX_ELIMIT before anything runs. */
+#define CX_MAX_BLOCK_TXS 1000000u
+#define CX_MAX_BLOCK_BYTES ((size_t)1 << 30) /* 1 GiB */
+
 /* A block to execute: wire transactions, borrowed for the call. */
 typedef struct cx_block {
   size_t tx_count;
@@ -123,7 +131,9 @@ typedef struct cx_block_counters {
   bool parallel;                /* parallel executor (else sequential) */
   uint64_t verify_gpu_items;    /* signatures checked on a GPU/sim device */
   uint64_t verify_cpu_items;    /* signatures checked on the CPU pool */
-  /* Stage wall times in seconds. */
+  /* Stage wall times in seconds. In an overlapped run (cfg.pipeline)
+   * stages of consecutive blocks share the worker pool, so a stage's time
+   * includes waiting for it; their sum then exceeds the run's wall time. */
   double decode_s, hash_s, verify_s, execute_s, roots_s, commit_s;
 } cx_block_counters;
 
@@ -152,7 +162,12 @@ CX_API int cx_engine_execute_block(cx_engine *e, const cx_block *in,
  * when cfg.pipeline is set; outputs are identical to n calls of
  * cx_engine_execute_block. out has n entries. On error, blocks before the
  * failing one are committed and their results filled; *n_done tells how
- * many. */
+ * many (the other entries stay zeroed). With cfg.pipeline and n > 1 the
+ * call runs two helper threads for its duration: one prepares (decodes,
+ * hashes, verifies) block i+1 while the calling thread executes block i,
+ * and one commits block i-1 meanwhile; block i reads block i-1's writes
+ * before they are committed, and a failed commit discards everything
+ * after it. */
 CX_API int cx_engine_execute_blocks(cx_engine *e, size_t n,
                                     const cx_block *blocks,
                                     cx_block_result *out, size_t *n_done,
@@ -166,6 +181,10 @@ CX_API void cx_block_result_free(cx_block_result *r);
 
 /* Height of the last committed block (0: genesis only or empty). */
 CX_API uint64_t cx_engine_height(const cx_engine *e);
+
+/* Directory of the engine's database (the private temporary one when
+ * cfg.db_path was NULL). Owned by the engine, valid until close. */
+CX_API const char *cx_engine_db_path(const cx_engine *e);
 
 /* True when a genesis has been loaded. */
 CX_API bool cx_engine_has_genesis(const cx_engine *e);
@@ -192,6 +211,31 @@ CX_API int cx_engine_block_roots(cx_engine *e, uint64_t height,
  * exposition format to buf (NUL-terminated, truncated to cap). Returns the
  * length it needed. Safe to call from another thread while a block runs. */
 CX_API size_t cx_engine_metrics(cx_engine *e, char *buf, size_t cap);
+
+/* Writes the metrics text of cx_engine_metrics() to the file at `path`
+ * (replaced atomically: written beside it, then renamed). CX_EIO,
+ * CX_EACCES or CX_ENOSPC with the path on failure. Same thread rule as
+ * cx_engine_metrics(). */
+CX_API int cx_engine_metrics_write_file(cx_engine *e, const char *path,
+                                        cx_error *err);
+
+/* Starts serving the metrics over HTTP (GET /metrics, Prometheus text
+ * format 0.0.4) on a thread of its own until cx_engine_close() or
+ * cx_engine_metrics_stop(). `addr_port` is "PORT" (binds 127.0.0.1 only),
+ * "HOST:PORT" or "[IPV6]:PORT"; port 0 picks a free port (see
+ * cx_engine_metrics_port()). A wildcard address (0.0.0.0, [::]) is bound
+ * only when given explicitly: the endpoint has no authentication, so
+ * expose it beyond the host on purpose only. Errors: CX_EINVAL (bad
+ * address), CX_ESTATE (already serving), CX_EIO (cannot bind). Not
+ * thread-safe with other calls on e. */
+CX_API int cx_engine_metrics_listen(cx_engine *e, const char *addr_port,
+                                    cx_error *err);
+
+/* TCP port the metrics server is bound to, 0 when not serving. */
+CX_API uint16_t cx_engine_metrics_port(const cx_engine *e);
+
+/* Stops the metrics server (no-op when not serving). */
+CX_API void cx_engine_metrics_stop(cx_engine *e);
 
 #ifdef __cplusplus
 }

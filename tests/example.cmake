@@ -1,0 +1,14 @@
+# chainexec.engine.example: examples/embed.c built against the installed
+# header and library (cmake --install into a temporary prefix, then
+# pkg-config), run, and its output compared with known results.
+set(_cx_example_flags "")
+if(NOT CHAINEXEC_SANITIZE STREQUAL "OFF")
+  # The installed library carries the sanitizer runtime references.
+  set(_cx_example_flags "-fsanitize=${CHAINEXEC_SANITIZE}")
+endif()
+add_test(NAME chainexec.engine.example
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/example_install.sh
+                 ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER}
+                 ${_cx_example_flags})
+set_tests_properties(chainexec.engine.example PROPERTIES
+  LABELS "engine" TIMEOUT 300)
