@@ -1,0 +1,335 @@
+/* `chainexec bench exec`: see bench_exec.h. */
+#include "bench_exec.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blockgen.h"
+#include "memstate.h"
+#include "mvcc.h"
+#include "pathchoice.h"
+#include "pool.h"
+
+typedef struct opts {
+  bool json, quick;
+  unsigned threads;
+  size_t accounts, txs; /* 0: the grid */
+} opts;
+
+typedef struct point {
+  size_t accounts, txs;
+  double seq_tps, par_tps, stm_tps;
+  int par_path;
+  uint64_t par_reexec, stm_reexec, stm_waits;
+} point;
+
+/* The generated block and its base state. */
+typedef struct workload {
+  size_t n;
+  uint8_t *wire;
+  cx_tx *txs;
+  uint8_t *sig_ok;
+  uint8_t (*senders)[20];
+  cx_memstate *base;
+} workload;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng_next(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static void workload_free(workload *w) {
+  free(w->wire), free(w->txs), free(w->sig_ok), free(w->senders);
+  cx_memstate_destroy(w->base);
+  memset(w, 0, sizeof *w);
+}
+
+/* T transfers among A accounts, each with the sender's next nonce and a
+ * balance that covers it, so every transaction commits. */
+static int workload_make(workload *w, size_t accounts, size_t txs) {
+  const size_t tx_len = CX_TX_HEADER_LEN + 29 + CX_TX_SIG_LEN;
+  memset(w, 0, sizeof *w);
+  uint8_t(*addr)[20] = malloc(accounts * sizeof *addr);
+  uint64_t *nonce = calloc(accounts, sizeof *nonce);
+  w->n = txs;
+  w->wire = malloc(txs * CX_TX_MAX_LEN);
+  w->txs = malloc(txs * sizeof *w->txs);
+  w->sig_ok = malloc(txs);
+  w->senders = malloc(txs * sizeof *w->senders);
+  w->base = cx_memstate_create();
+  int ok = addr && nonce && w->wire && w->txs && w->sig_ok && w->senders &&
+           w->base;
+  uint64_t seed = 0x5eed0000 + accounts * 7919 + txs;
+  for (size_t a = 0; ok && a < accounts; a++) {
+    for (int i = 0; i < 20; i += 8) {
+      uint64_t r = rng_next(&seed);
+      memcpy(addr[a] + i, &r, i + 8 <= 20 ? 8 : 4);
+    }
+    cx_entry e = {cx_key_account(addr[a]), 1000000000000ull, 0};
+    ok = cx_memstate_put(w->base, &e, 1) == 0;
+  }
+  static const uint8_t pubkey[33] = {2}, sig[64];
+  for (size_t i = 0; ok && i < txs; i++) {
+    size_t s = rng_next(&seed) % accounts, t = rng_next(&seed) % accounts;
+    uint8_t *buf = w->wire + i * CX_TX_MAX_LEN;
+    cx_tx_builder b;
+    cx_tx_build_begin(&b, buf, pubkey, nonce[s]++);
+    cx_tx_build_op(&b, CX_OP_TRANSFER, addr[t], NULL,
+                   1 + rng_next(&seed) % 1000);
+    ok = cx_tx_build_finish(&b, sig) == tx_len &&
+         cx_tx_decode(buf, tx_len, &w->txs[i]);
+    w->sig_ok[i] = 1;
+    memcpy(w->senders[i], addr[s], 20);
+  }
+  free(addr);
+  free(nonce);
+  if (!ok)
+    workload_free(w);
+  return ok ? 0 : -1;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *t, int n) {
+  qsort(t, (size_t)n, sizeof t[0], cmp_double);
+  return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+enum { X_SEQ, X_AUTO, X_STM, NX };
+
+/* Times one run of x on w into *dt; checks it against the sequential
+ * result in ref (set by the first sequential run). */
+static int timed_run(cx_executor *x, const workload *w, uint8_t *st,
+                     cx_exec_result *ref, cx_entry **ref_copy, double *dt,
+                     cx_exec_counters *c) {
+  cx_exec_input in = {w->n, w->txs, w->sig_ok,
+                      (const uint8_t(*)[20])w->senders};
+  cx_exec_output out = {.statuses = st};
+  cx_error err = {0};
+  double t0 = now_s();
+  int rc = cx_executor_run(x, &in, cx_memstate_read, w->base, &out, &err);
+  *dt = now_s() - t0;
+  if (rc != 0) {
+    fprintf(stderr, "bench exec: %s\n", err.message);
+    return -1;
+  }
+  *c = out.counters;
+  cx_exec_result got = {w->n, st, out.writes, out.n_writes};
+  if (!ref->statuses) { /* first (sequential) run: the reference */
+    uint8_t *s = malloc(w->n + 1);
+    *ref_copy = malloc((out.n_writes + 1) * sizeof **ref_copy);
+    if (!s || !*ref_copy) {
+      free(s);
+      fprintf(stderr, "bench exec: out of memory\n");
+      return -1;
+    }
+    memcpy(s, st, w->n);
+    memcpy(*ref_copy, out.writes, out.n_writes * sizeof **ref_copy);
+    *ref = (cx_exec_result){w->n, s, *ref_copy, out.n_writes};
+    return 0;
+  }
+  char why[160];
+  if (!cx_exec_same(&got, ref, why, sizeof why)) {
+    fprintf(stderr, "bench exec: %s run differs from the sequential one: %s\n",
+            c->path == CX_EXEC_PARALLEL ? "parallel" : "sequential", why);
+    return -1;
+  }
+  return 0;
+}
+
+static cx_executor *make(cx_pool *pool, unsigned threads, int path) {
+  cx_executor_config cfg = {.threads = threads, .run = cx_pool_run_workers,
+                            .runner = pool, .force_path = path};
+  cx_error err = {0};
+  cx_executor *x = cx_executor_create(&cfg, &err);
+  if (!x)
+    fprintf(stderr, "bench exec: %s\n", err.message);
+  return x;
+}
+
+/* The three executors run round-robin (sequential, automatic, Block-STM
+ * forced), so a noisy neighbour slows all of them alike; each figure is
+ * the median of its timed runs. */
+static int run_point(cx_pool *pool, const opts *o, point *p) {
+  workload w;
+  if (workload_make(&w, p->accounts, p->txs) != 0) {
+    fprintf(stderr, "bench exec: out of memory for %zu txs\n", p->txs);
+    return -1;
+  }
+  int runs = o->quick ? 3 : 10, base_warm = o->quick ? 1 : 2;
+  /* The automatic executor also needs the blocks its path choice spends
+   * trying both paths (pathchoice.h) before it runs as it would in a
+   * node; they count as its warm-ups. */
+  int warm[NX] = {base_warm, base_warm + 2 * (int)CX_PATH_WARMUP, base_warm};
+  cx_executor *x[NX] = {make(pool, 1, CX_EXEC_SEQUENTIAL),
+                        make(pool, o->threads, -1),
+                        make(pool, o->threads, CX_EXEC_PARALLEL)};
+  double t[NX][64];
+  cx_exec_counters c[NX];
+  cx_exec_result ref = {0};
+  cx_entry *ref_writes = NULL;
+  uint8_t *st = malloc(w.n + 1);
+  int rc = st && x[0] && x[1] && x[2] ? 0 : -1;
+  for (int r = 0; rc == 0 && r < warm[X_AUTO] + runs; r++)
+    for (int e = 0; rc == 0 && e < NX; e++) {
+      double dt;
+      if (r >= warm[e] + runs)
+        continue;
+      rc = timed_run(x[e], &w, st, &ref, &ref_writes, &dt, &c[e]);
+      if (r >= warm[e])
+        t[e][r - warm[e]] = dt;
+    }
+  if (rc == 0) {
+    p->seq_tps = (double)w.n / median(t[X_SEQ], runs);
+    p->par_tps = (double)w.n / median(t[X_AUTO], runs);
+    p->stm_tps = (double)w.n / median(t[X_STM], runs);
+    p->par_path = c[X_AUTO].path;
+    p->par_reexec = c[X_AUTO].reexecutions;
+    p->stm_reexec = c[X_STM].reexecutions;
+    p->stm_waits = c[X_STM].dependency_waits;
+  }
+  for (int e = 0; e < NX; e++)
+    cx_executor_destroy(x[e]);
+  free(st);
+  free((void *)ref.statuses);
+  free(ref_writes);
+  workload_free(&w);
+  return rc;
+}
+
+static int usage(FILE *f) {
+  fprintf(f,
+          "usage: chainexec bench exec [--accounts A] [--txs T] "
+          "[--threads N] [--json] [--quick] [--help]\n"
+          "  Execution stage only: p2p transfers among A accounts in blocks "
+          "of T txs,\n  sequential executor vs the parallel executor "
+          "(automatic path, and Block-STM\n  forced) with N threads (default "
+          "2); median of 10 after 2 warm-ups.\n  Without --accounts/--txs: "
+          "A in 2,10,100,1000,10000 x T in 1000,10000.\n");
+  return f == stdout ? 0 : 2;
+}
+
+static bool parse_size(const char *s, size_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || end == s || v == 0 || v > 100000000ull || *s == '-')
+    return false;
+  *out = (size_t)v;
+  return true;
+}
+
+static void print_point(const opts *o, const point *p, bool first) {
+  const char *path = p->par_path == CX_EXEC_PARALLEL ? "parallel"
+                                                     : "sequential";
+  if (o->json) {
+    printf("%s\n  {\"accounts\": %zu, \"txs\": %zu, \"threads\": %u, "
+           "\"sequential_tps\": %.0f, \"parallel_tps\": %.0f, "
+           "\"reexecutions\": %llu, \"speedup\": %.3f, \"path\": \"%s\", "
+           "\"blockstm_tps\": %.0f, \"blockstm_speedup\": %.3f, "
+           "\"blockstm_reexecutions\": %llu, "
+           "\"blockstm_dependency_waits\": %llu}",
+           first ? "" : ",", p->accounts, p->txs, o->threads, p->seq_tps,
+           p->par_tps, (unsigned long long)p->par_reexec,
+           p->par_tps / p->seq_tps, path, p->stm_tps, p->stm_tps / p->seq_tps,
+           (unsigned long long)p->stm_reexec,
+           (unsigned long long)p->stm_waits);
+  } else {
+    printf("%8zu %6zu %12.0f %12.0f %7.2fx %-10s %12.0f %7.2fx %8llu\n",
+           p->accounts, p->txs, p->seq_tps, p->par_tps,
+           p->par_tps / p->seq_tps, path, p->stm_tps, p->stm_tps / p->seq_tps,
+           (unsigned long long)p->stm_reexec);
+  }
+  fflush(stdout);
+}
+
+int cx_bench_exec(int argc, char **argv) {
+  opts o = {false, false, 2, 0, 0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has_val = i + 1 < argc;
+    size_t v = 0;
+    if (strcmp(a, "--json") == 0) {
+      o.json = true;
+    } else if (strcmp(a, "--quick") == 0) {
+      o.quick = true;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      return usage(stdout);
+    } else if ((strcmp(a, "--accounts") == 0 || strcmp(a, "--txs") == 0 ||
+                strcmp(a, "--threads") == 0) &&
+               has_val && parse_size(argv[i + 1], &v)) {
+      if (a[2] == 'a')
+        o.accounts = v;
+      else if (a[3] == 'x')
+        o.txs = v;
+      else if (v > CX_POOL_MAX_THREADS)
+        return fprintf(stderr, "bench exec: --threads %zu is above %u\n", v,
+                       CX_POOL_MAX_THREADS),
+               2;
+      else
+        o.threads = (unsigned)v;
+      i++;
+    } else {
+      fprintf(stderr, "bench exec: bad argument '%s'\n", a);
+      return usage(stderr);
+    }
+  }
+  static const size_t grid_a[] = {2, 10, 100, 1000, 10000},
+                      grid_t[] = {1000, 10000}, quick_a[] = {2, 1000},
+                      quick_t[] = {1000};
+  const size_t *as = o.quick ? quick_a : grid_a, *ts = o.quick ? quick_t : grid_t;
+  size_t na = o.quick ? 2 : 5, nt = o.quick ? 1 : 2;
+  if (o.accounts)
+    as = &o.accounts, na = 1;
+  if (o.txs)
+    ts = &o.txs, nt = 1;
+  cx_error err = {0};
+  cx_pool *pool = cx_pool_create(o.threads, &err);
+  if (!pool) {
+    fprintf(stderr, "bench exec: %s\n", err.message);
+    return 1;
+  }
+  if (o.json)
+    printf("{\"benchmark\": \"exec\", \"threads\": %u, \"runs\": [", o.threads);
+  else
+    printf("bench exec: p2p transfers, %u threads, median of %d after %d "
+           "warm-ups (+%u for the automatic path choice), round-robin\n"
+           "par = the engine's automatic choice, stm = Block-STM forced\n"
+           "%8s %6s %12s %12s %8s %-10s %12s %8s %8s\n",
+           o.threads, o.quick ? 3 : 10, o.quick ? 1 : 2,
+           2 * CX_PATH_WARMUP, "accounts", "txs",
+           "seq tx/s", "par tx/s", "speedup", "path", "stm tx/s", "stm x",
+           "stm reex");
+  int rc = 0;
+  bool first = true;
+  for (size_t t = 0; t < nt && rc == 0; t++)
+    for (size_t a = 0; a < na && rc == 0; a++) {
+      point p = {.accounts = as[a], .txs = ts[t]};
+      if (run_point(pool, &o, &p) != 0) {
+        rc = 1;
+        break;
+      }
+      print_point(&o, &p, first);
+      first = false;
+    }
+  if (o.json)
+    printf("\n]}\n");
+  cx_pool_destroy(pool);
+  return rc;
+}

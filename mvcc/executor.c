@@ -1,0 +1,242 @@
+/* cx_executor: argument checks, the choice of path, and the block's
+ * sorted write set. See mvcc.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "contention.h"
+#include "keymap.h"
+#include "mvcc.h"
+#include "parallel.h"
+#include "pathchoice.h"
+#include "sequential.h"
+#include "sort.h"
+#include "vm.h"
+
+/* Above this share of conflicting neighbours (contention.h), Block-STM
+ * spends more on suspensions and re-executions than parallelism brings. */
+#define CX_EXEC_CONTENTION_LIMIT 50u
+
+struct cx_executor {
+  cx_executor_config cfg;
+  cx_keymap overlay; /* sequential path */
+  cx_par par;        /* parallel path */
+  cx_entry *writes; /* the block's write set */
+  size_t writes_cap;
+  cx_arena scratch; /* sequential path's sort */
+  uint32_t contention[CX_CONTENTION_TABLE];
+  int pct; /* this block's contention estimate, -1 until computed */
+  cx_path_stats stats; /* measured cost of each path, for the choice */
+  cx_vm_buf vm;
+};
+
+cx_executor *cx_executor_create(const cx_executor_config *cfg, cx_error *err) {
+  if (!cfg)
+    return cx_error_set(err, CX_EINVAL, "executor: NULL config"), NULL;
+  if (cfg->threads > 1 && !cfg->run)
+    return cx_error_set(err, CX_EINVAL,
+                        "executor: %u threads requested but no worker "
+                        "runner given (set cfg.run)",
+                        cfg->threads),
+           NULL;
+  if (cfg->force_path < -1 || cfg->force_path > CX_EXEC_PARALLEL)
+    return cx_error_set(err, CX_EINVAL,
+                        "executor: force_path %d is not -1, 0 or 1",
+                        cfg->force_path),
+           NULL;
+  /* aligned_alloc: the scheduler keeps its atomics on separate lines. */
+  cx_executor *x = aligned_alloc(_Alignof(cx_executor), sizeof *x);
+  if (x)
+    memset(x, 0, sizeof *x);
+  if (!x || cx_par_init(&x->par) != 0) {
+    if (x)
+      cx_par_destroy(&x->par);
+    free(x);
+    return cx_error_set(err, CX_ENOMEM, "executor: out of memory"), NULL;
+  }
+  x->cfg = *cfg;
+  if (x->cfg.threads == 0)
+    x->cfg.threads = 1;
+  if (x->cfg.min_parallel_txs == 0)
+    x->cfg.min_parallel_txs = CX_EXEC_DEFAULT_MIN_PARALLEL;
+  return x;
+}
+
+void cx_executor_destroy(cx_executor *x) {
+  if (!x)
+    return;
+  cx_keymap_free(&x->overlay);
+  cx_par_destroy(&x->par);
+  cx_arena_free(&x->scratch);
+  free(x->writes);
+  free(x);
+}
+
+static unsigned contention(cx_executor *x, const cx_exec_input *in) {
+  if (x->pct < 0)
+    x->pct = (int)cx_contention_percent(in, x->cfg.threads, x->contention);
+  return (unsigned)x->pct;
+}
+
+/* The path for this block; *measured says the choice was the measured
+ * one (pathchoice.h), so its time must be recorded. */
+static int choose_parallel(cx_executor *x, const cx_exec_input *in,
+                           int *measured) {
+  *measured = 0;
+  if (x->cfg.force_path >= 0)
+    return x->cfg.force_path == CX_EXEC_PARALLEL;
+  if (x->cfg.threads < 2 || in->n < x->cfg.min_parallel_txs ||
+      contention(x, in) > CX_EXEC_CONTENTION_LIMIT)
+    return 0;
+  *measured = 1;
+  return cx_path_pick(&x->stats, in->n, contention(x, in)) ==
+         CX_EXEC_PARALLEL;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void run_workers(cx_executor *x, unsigned k, cx_worker_fn fn,
+                        void *arg) {
+  if (k == 1)
+    fn(arg, 0);
+  else
+    x->cfg.run(x->cfg.runner, k, fn, arg);
+}
+
+/* Leaf order of two keys (cx_key_cmp < 0), inline for the merge: account
+ * keys are zero past their 20 bytes, so 32 bytes compare the same. */
+static int key_less(const cx_key *a, const cx_key *b) {
+  if (a->kind != b->kind)
+    return a->kind < b->kind;
+  return memcmp(a->bytes, b->bytes, 32) < 0;
+}
+
+/* Merges the workers' sorted parts into x->writes. Keys are unique across
+ * parts (one slot per key). */
+static size_t merge_parts(cx_executor *x, unsigned k) {
+  const cx_entry *pos[64], *end[64];
+  size_t n = 0;
+  unsigned live = 0;
+  for (unsigned w = 0; w < k; w++) {
+    const cx_par_worker *wk = x->par.workers[w];
+    if (wk->out_n == 0)
+      continue;
+    pos[live] = wk->out;
+    end[live] = wk->out + wk->out_n;
+    live++;
+  }
+  while (live > 1) {
+    unsigned best = 0;
+    for (unsigned w = 1; w < live; w++)
+      if (key_less(&pos[w]->key, &pos[best]->key))
+        best = w;
+    x->writes[n++] = *pos[best]++;
+    if (pos[best] == end[best]) {
+      pos[best] = pos[live - 1];
+      end[best] = end[live - 1];
+      live--;
+    }
+  }
+  if (live == 1) {
+    memcpy(x->writes + n, pos[0], (size_t)(end[0] - pos[0]) * sizeof *pos[0]);
+    n += (size_t)(end[0] - pos[0]);
+  }
+  return n;
+}
+
+/* Room for n entries of write set; at least one, so out->writes is never
+ * NULL (callers may memcpy from it with a zero length). */
+static int reserve_writes(cx_executor *x, size_t n) {
+  if (n == 0)
+    n = 1;
+  if (n <= x->writes_cap)
+    return CX_OK;
+  cx_entry *w = malloc(n * sizeof *w);
+  if (!w)
+    return CX_ENOMEM;
+  free(x->writes);
+  x->writes = w;
+  x->writes_cap = n;
+  return CX_OK;
+}
+
+static int run_parallel(cx_executor *x, const cx_exec_input *in,
+                        cx_base_read_fn read, void *read_ctx,
+                        cx_exec_output *out) {
+  unsigned k = x->cfg.threads;
+  if (k > 64)
+    k = 64; /* merge_parts' bound; far beyond what one block can use */
+  /* Batches of claimed indices: big when neighbours rarely conflict, one
+   * (the paper's scheme) when they do. */
+  unsigned pct = x->cfg.claim_batch ? 0 : contention(x, in);
+  /* A batch widens the window of concurrently running neighbours from
+   * about 2k to 2k * batch transactions, so conflicts grow with it: only
+   * blocks with (almost) no conflict in the sample get big batches. */
+  uint32_t batch = x->cfg.claim_batch ? x->cfg.claim_batch
+                   : pct == 0         ? 16
+                   : pct <= 3         ? 4
+                                      : 1;
+  int rc =
+      cx_par_reset(&x->par, in, read, read_ctx, out->statuses, k, batch);
+  if (rc != 0)
+    return rc;
+  run_workers(x, k, cx_par_work, &x->par);
+  rc = atomic_load(&x->par.error);
+  if (rc != 0)
+    return rc;
+  size_t total = 0;
+  for (unsigned w = 0; w < k; w++)
+    total += x->par.workers[w]->out_n;
+  if ((rc = reserve_writes(x, total)) != 0)
+    return rc;
+  out->n_writes = merge_parts(x, k);
+  out->writes = x->writes;
+  cx_par_counters(&x->par, &out->counters);
+  return CX_OK;
+}
+
+int cx_executor_run(cx_executor *x, const cx_exec_input *in,
+                    cx_base_read_fn read, void *read_ctx, cx_exec_output *out,
+                    cx_error *err) {
+  if (!x || !in || !read || !out)
+    return cx_error_set(err, CX_EINVAL, "executor: NULL argument");
+  if (in->n > 0 &&
+      (!in->txs || !in->sig_ok || !in->senders || !out->statuses))
+    return cx_error_set(err, CX_EINVAL,
+                        "executor: block of %zu txs with NULL arrays", in->n);
+  out->writes = NULL;
+  out->n_writes = 0;
+  x->pct = -1;
+  int rc, measured;
+  int parallel = choose_parallel(x, in, &measured);
+  double t0 = measured ? now_s() : 0;
+  if (parallel) {
+    rc = run_parallel(x, in, read, read_ctx, out);
+  } else {
+    rc = cx_seq_run(&x->overlay, in, read, read_ctx, &x->vm, out->statuses,
+                    &out->counters);
+    if (rc == 0)
+      rc = reserve_writes(x, x->overlay.n);
+    if (rc == 0) {
+      cx_arena_reset(&x->scratch);
+      rc = cx_mv_sort(x->overlay.entries, x->overlay.n, x->writes,
+                      &x->scratch);
+      out->writes = x->writes;
+      out->n_writes = x->overlay.n;
+    }
+  }
+  if (rc == 0 && measured)
+    cx_path_record(&x->stats, in->n, (unsigned)x->pct, parallel,
+                   now_s() - t0);
+  if (rc != 0)
+    return cx_error_set(err, rc, "executing a block of %zu txs: %s%s", in->n,
+                        cx_strerror(rc),
+                        rc == CX_ENOMEM || rc == CX_ELIMIT
+                            ? ""
+                            : " (returned by the base-state read)");
+  return CX_OK;
+}

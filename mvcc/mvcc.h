@@ -1,0 +1,137 @@
+/* Block execution under multi-version memory (SPEC section 4).
+ *
+ * A cx_executor runs the transactions of one block, already decoded and
+ * with their signature verdicts, and produces every status and the block's
+ * final write set. The result is always byte-identical to running the
+ * transactions one by one in block order: the thread count, the path taken
+ * and the interleaving never change an output.
+ *
+ * Two paths sit behind one entry point:
+ * - sequential: the reference; transactions run in order over an overlay
+ *   of the base state;
+ * - parallel: Block-STM (Gelashvili et al., PPoPP 2023): optimistic
+ *   execution over multi-version memory, ESTIMATE markers left by aborted
+ *   incarnations, dependency suspension instead of spinning, read-set
+ *   validation and re-execution, one shared scheduler of atomic indices
+ *   (from which workers claim transactions in small batches when
+ *   neighbours rarely conflict, one at a time as in the paper otherwise).
+ * The executor picks the sequential path when parallelism cannot pay: one
+ * thread, tiny blocks, a block whose transactions mostly touch the same few
+ * keys, or blocks of a kind on which it has measured the parallel path
+ * slower than the sequential one (it keeps timing both; see
+ * pathchoice.h). The path taken is in the block's counters.
+ *
+ * mvcc depends on crypto only. Threads come from the caller through
+ * cx_run_workers_fn (the engine passes its persistent pool); base-state
+ * reads go through cx_base_read_fn (the engine passes a storage snapshot).
+ *
+ * Threading: one executor runs one block at a time; distinct executors are
+ * independent. Memory is kept between blocks (arenas reset per block), so
+ * the hot path does not allocate per read or write.
+ */
+#ifndef CX_MVCC_H
+#define CX_MVCC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cx_error.h"
+#include "state.h"
+#include "tx.h"
+
+/* Base-state read: fills *v0 and *v1 with the value of `key` before the block
+ * (balance/nonce for an account, value/0 for a kv key; zeros for an absent
+ * key). Returns 0, or a cx code that aborts the block (cx_executor_run then
+ * returns that code). Called concurrently from several workers, possibly
+ * several times for the same key. */
+typedef int (*cx_base_read_fn)(void *ctx, const cx_key *key, uint64_t *v0,
+                               uint64_t *v1);
+
+/* One worker's body: `worker` is in 0..k-1. */
+typedef void (*cx_worker_fn)(void *arg, unsigned worker);
+
+/* Runs fn(arg, w) for w in 0..k-1, concurrently, and returns when all
+ * have returned; everything the workers wrote must be visible to the
+ * caller then. A runner that starts fewer than k workers, or runs them one
+ * after another, gives the same result, only slower: no worker waits for
+ * another to start. hybrid's cx_pool_run_workers() fits, with the pool as
+ * `runner`. */
+typedef void (*cx_run_workers_fn)(void *runner, unsigned k, cx_worker_fn fn,
+                                  void *arg);
+
+/* The block, borrowed for the duration of cx_executor_run(). */
+typedef struct cx_exec_input {
+  size_t n;                     /* transactions in the block */
+  const cx_tx *txs;             /* decoded (cx_tx_decode); malformed flagged */
+  const uint8_t *sig_ok;        /* 1 = signature valid; ignored if malformed */
+  const uint8_t (*senders)[20]; /* address of each tx's pubkey (ignored for
+                                   malformed txs) */
+} cx_exec_input;
+
+enum cx_exec_path { CX_EXEC_SEQUENTIAL = 0, CX_EXEC_PARALLEL = 1 };
+
+/* Per-block counters. executions counts runs of the op VM that reached an
+ * outcome (a run suspended on a dependency does not count); reexecutions
+ * the part of them that were incarnations beyond a transaction's first
+ * (after a failed validation or a dependency wait); validation_failures
+ * the read-set validations that found a changed read and aborted an
+ * incarnation; dependency_waits the times an execution read an ESTIMATE
+ * and suspended until the writer finished. Transactions that take their
+ * status without running (MALFORMED, BAD_SIGNATURE) are not executions. */
+typedef struct cx_exec_counters {
+  uint64_t executions, reexecutions, validation_failures, dependency_waits;
+  int path;         /* cx_exec_path actually taken */
+  unsigned threads; /* workers used (1 on the sequential path) */
+} cx_exec_counters;
+
+typedef struct cx_exec_output {
+  uint8_t *statuses;      /* caller-allocated, n entries: SPEC status codes */
+  const cx_entry *writes; /* final write set of the committed txs, sorted by
+                             cx_key_cmp, each key once, value at the end of
+                             the block; never NULL after a successful run
+                             (even with no writes); owned by the executor,
+                             valid until its next run or destroy */
+  size_t n_writes;
+  cx_exec_counters counters;
+} cx_exec_output;
+
+typedef struct cx_executor_config {
+  unsigned threads;       /* workers to use (0 or 1 = sequential; at most
+                             64 take part in one block) */
+  cx_run_workers_fn run;  /* required when threads > 1 */
+  void *runner;           /* passed to run */
+  size_t min_parallel_txs; /* blocks below this run sequentially (0 =
+                              CX_EXEC_DEFAULT_MIN_PARALLEL) */
+  int force_path;         /* -1 = automatic choice, else a cx_exec_path
+                             (tests, benchmarks); forcing PARALLEL with one
+                             thread runs Block-STM on one worker */
+  unsigned claim_batch;   /* transactions a worker claims from the
+                             scheduler at once (0 = automatic: 16 when
+                             the contention sample shows no conflict, 4
+                             when it shows a few, else 1; tests force
+                             other values) */
+} cx_executor_config;
+
+#define CX_EXEC_DEFAULT_MIN_PARALLEL 64u
+
+typedef struct cx_executor cx_executor;
+
+/* Creates an executor. Returns NULL and sets err on failure: CX_EINVAL
+ * (NULL cfg, threads > 1 without `run`, force_path out of range),
+ * CX_ENOMEM. */
+cx_executor *cx_executor_create(const cx_executor_config *cfg, cx_error *err);
+
+/* Executes one block. Fills out->statuses (n entries, caller-allocated),
+ * out->writes/n_writes (owned by x) and out->counters. Returns 0, or:
+ * CX_EINVAL on NULL arguments (or n > 0 with NULL arrays), CX_ENOMEM,
+ * CX_ELIMIT (a block of 2^32 - 1 transactions or more, or 2^31 keys), or
+ * the code a base read returned (the block is then abandoned and out's
+ * contents are unspecified). Not thread-safe on one executor. */
+int cx_executor_run(cx_executor *x, const cx_exec_input *in,
+                    cx_base_read_fn read, void *read_ctx, cx_exec_output *out,
+                    cx_error *err);
+
+/* Frees the executor and its write set; NULL is a no-op. */
+void cx_executor_destroy(cx_executor *x);
+
+#endif /* CX_MVCC_H */
