@@ -14,6 +14,7 @@
 #include "sha256.h"
 #include "signer.h"
 #include "verify.h"
+#include "bench_util.h"
 
 typedef struct opts {
   bool json, quick;
@@ -35,21 +36,7 @@ typedef struct verify_result {
   double plain_s, preparsed_s, cx_s;
 } verify_result;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static double min_d(double a, double b) { return a < b ? a : b; }
-
-static void fill_bytes(uint8_t *p, size_t n, uint64_t seed) {
-  uint64_t s = seed;
-  for (size_t i = 0; i < n; i++) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    p[i] = (uint8_t)(s >> 56);
-  }
-}
 
 static int usage(FILE *f) {
   fprintf(f, "usage: chainexec bench crypto [--json] [--quick] [--help]\n"
@@ -79,8 +66,8 @@ static int bench_sha(const sizes *sz, sha_result *r, double *merkle_s) {
     free(data), free(want), free(got), free(ptrs), free(lens), free(leaves);
     return 1;
   }
-  fill_bytes(data, n * len, 1);
-  fill_bytes(leaves, n * 32, 2);
+  cx_bench_fill(data, n * len, 1);
+  cx_bench_fill(leaves, n * 32, 2);
   for (size_t i = 0; i < n; i++) {
     ptrs[i] = data + i * len;
     lens[i] = len;
@@ -102,7 +89,7 @@ static int bench_sha(const sizes *sz, sha_result *r, double *merkle_s) {
         size_t form = (c + (size_t)round + k) % 4;
         uint8_t(*o)[32] = got + from;
         memset(o, 0, m * 32);
-        double t = now_s();
+        double t = cx_bench_now();
         if (form == 0) {
           for (size_t i = 0; i < m; i++)
             SHA256(d + i * len, len, o[i]);
@@ -114,7 +101,7 @@ static int bench_sha(const sizes *sz, sha_result *r, double *merkle_s) {
           for (size_t i = 0; i < m; i++)
             cx_sha256(d + i * len, len, o[i]);
         }
-        best[form] = min_d(best[form], now_s() - t);
+        best[form] = min_d(best[form], cx_bench_now() - t);
         if (memcmp(o, want + from, m * 32) != 0)
           rc = 1;
       }
@@ -127,13 +114,13 @@ static int bench_sha(const sizes *sz, sha_result *r, double *merkle_s) {
   *merkle_s = r->batch_whole_s = 1e30;
   uint8_t root[32];
   for (int round = 0; round < sz->rounds && rc == 0; round++) {
-    double t = now_s();
+    double t = cx_bench_now();
     cx_sha256_batch_fixed(n, data, len, got);
-    r->batch_whole_s = min_d(r->batch_whole_s, now_s() - t);
-    t = now_s();
+    r->batch_whole_s = min_d(r->batch_whole_s, cx_bench_now() - t);
+    t = cx_bench_now();
     if (cx_merkle_root_fixed(n, leaves, 32, root) != 0)
       rc = 1;
-    *merkle_s = min_d(*merkle_s, now_s() - t);
+    *merkle_s = min_d(*merkle_s, cx_bench_now() - t);
   }
   if (rc)
     fprintf(stderr, "bench crypto: SHA-256 (%s) digests differ from "
@@ -166,7 +153,7 @@ static int make_sigs(size_t n, sig_set *set) {
   }
   for (size_t k = 0; rc == 0 && k < KEYS; k++)
     cx_signer_keypair(s, 1000 + k, sk[k], pk[k]);
-  fill_bytes(rc == 0 ? (uint8_t *)set->digest : NULL, rc == 0 ? n * 32 : 0, 3);
+  cx_bench_fill(rc == 0 ? (uint8_t *)set->digest : NULL, rc == 0 ? n * 32 : 0, 3);
   for (size_t i = 0; rc == 0 && i < n; i++) {
     memcpy(set->pub[i], pk[i % KEYS], 33);
     if (!cx_signer_sign(s, sk[i % KEYS], set->digest[i], set->sig[i]))
@@ -252,14 +239,14 @@ static int bench_verify(const sizes *sz, verify_result *r) {
     for (int round = 0; round < sz->rounds; round++) {
       for (size_t k = 0; k < 3; k++) {
         size_t which = (c + (size_t)round + k) % 3, got;
-        double t = now_s();
+        double t = cx_bench_now();
         if (which == 0)
           got = plain_loop(ctx, &set, from, to);
         else if (which == 1)
           got = cx_loop(v, &set, from, to);
         else
           got = preparsed_loop(ctx, pks, sigs, &set, from, to);
-        best[which] = min_d(best[which], now_s() - t);
+        best[which] = min_d(best[which], cx_bench_now() - t);
         if (round == 0)
           ok[which] += got;
       }

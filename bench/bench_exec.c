@@ -14,6 +14,7 @@
 #include "mvcc.h"
 #include "pathchoice.h"
 #include "pool.h"
+#include "bench_util.h"
 
 typedef struct opts {
   bool json, quick;
@@ -37,19 +38,6 @@ typedef struct workload {
   uint8_t (*senders)[20];
   cx_memstate *base;
 } workload;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 static void workload_free(workload *w) {
   free(w->wire), free(w->txs), free(w->sig_ok), free(w->senders);
@@ -75,7 +63,7 @@ static int workload_make(workload *w, size_t accounts, size_t txs) {
   uint64_t seed = 0x5eed0000 + accounts * 7919 + txs;
   for (size_t a = 0; ok && a < accounts; a++) {
     for (int i = 0; i < 20; i += 8) {
-      uint64_t r = rng_next(&seed);
+      uint64_t r = cx_bench_rand(&seed);
       memcpy(addr[a] + i, &r, i + 8 <= 20 ? 8 : 4);
     }
     cx_entry e = {cx_key_account(addr[a]), 1000000000000ull, 0};
@@ -83,12 +71,12 @@ static int workload_make(workload *w, size_t accounts, size_t txs) {
   }
   static const uint8_t pubkey[33] = {2}, sig[64];
   for (size_t i = 0; ok && i < txs; i++) {
-    size_t s = rng_next(&seed) % accounts, t = rng_next(&seed) % accounts;
+    size_t s = cx_bench_rand(&seed) % accounts, t = cx_bench_rand(&seed) % accounts;
     uint8_t *buf = w->wire + i * CX_TX_MAX_LEN;
     cx_tx_builder b;
     cx_tx_build_begin(&b, buf, pubkey, nonce[s]++);
     cx_tx_build_op(&b, CX_OP_TRANSFER, addr[t], NULL,
-                   1 + rng_next(&seed) % 1000);
+                   1 + cx_bench_rand(&seed) % 1000);
     ok = cx_tx_build_finish(&b, sig) == tx_len &&
          cx_tx_decode(buf, tx_len, &w->txs[i]);
     w->sig_ok[i] = 1;
@@ -122,9 +110,9 @@ static int timed_run(cx_executor *x, const workload *w, uint8_t *st,
                       (const uint8_t(*)[20])w->senders};
   cx_exec_output out = {.statuses = st};
   cx_error err = {0};
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   int rc = cx_executor_run(x, &in, cx_memstate_read, w->base, &out, &err);
-  *dt = now_s() - t0;
+  *dt = cx_bench_now() - t0;
   if (rc != 0) {
     fprintf(stderr, "bench exec: %s\n", err.message);
     return -1;

@@ -14,6 +14,7 @@
 #include "merkle.h"
 #include "sha256.h"
 #include "verify.h"
+#include "bench_util.h"
 
 typedef struct opts {
   bool json, quick;
@@ -31,20 +32,6 @@ typedef struct sigset {
   size_t n;
   uint8_t *pub, *dig, *sig, *want;
 } sigset;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void fill_bytes(uint8_t *p, size_t n, uint64_t seed) {
-  uint64_t s = seed;
-  for (size_t i = 0; i < n; i++) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    p[i] = (uint8_t)(s >> 56);
-  }
-}
 
 static int usage(FILE *f) {
   fprintf(f, "usage: chainexec bench gpu [--json] [--quick] [--help]\n"
@@ -77,9 +64,9 @@ static int sigset_make(sigset *s, size_t n, size_t distinct) {
     if (i < distinct) {
       uint8_t sk[32];
       uint64_t seed = 1000 + i;
-      do fill_bytes(sk, 32, seed++);
+      do cx_bench_fill(sk, 32, seed++);
       while (!secp256k1_ec_seckey_verify(ctx, sk));
-      fill_bytes(s->dig + 32 * i, 32, 7 * i + 3);
+      cx_bench_fill(s->dig + 32 * i, 32, 7 * i + 3);
       secp256k1_pubkey pk;
       secp256k1_ecdsa_signature sig;
       size_t pl = 33;
@@ -123,12 +110,12 @@ static int host_verify(const sigset *s, pair *p) {
   const size_t chunk = 64;
   for (size_t i = 0; i < s->n; i += chunk) {
     size_t m = s->n - i < chunk ? s->n - i : chunk;
-    double t0 = now_s();
+    double t0 = cx_bench_now();
     cx_hd_verify_batch(m, s->pub + 33 * i, s->dig + 32 * i, s->sig + 64 * i, got + i);
-    double t1 = now_s();
+    double t1 = cx_bench_now();
     for (size_t k = i; k < i + m; k++)
       ref[k] = (uint8_t)cx_verify(v, s->pub + 33 * k, s->dig + 32 * k, s->sig + 64 * k);
-    tb += now_s() - t1;
+    tb += cx_bench_now() - t1;
     tc += t1 - t0;
   }
   cx_verifier_destroy(v);
@@ -153,20 +140,20 @@ static int host_hash(size_t n, int rounds, pair *sha, pair *mk) {
     fprintf(stderr, "bench gpu: out of memory\n");
     goto out;
   }
-  fill_bytes(data, n * len, 5);
+  cx_bench_fill(data, n * len, 5);
   for (size_t i = 0; i < n; i++) off[i] = (uint32_t)(i * len), lens[i] = (uint32_t)len;
   double bc = 1e30, bb = 1e30, mc = 1e30, mb = 1e30;
   uint8_t r1[32], r2[32];
   for (int r = 0; r < rounds; r++) {
-    double t0 = now_s();
+    double t0 = cx_bench_now();
     cx_hd_sha256_batch(n, data, off, lens, a);
-    double t1 = now_s();
+    double t1 = cx_bench_now();
     cx_sha256_batch_fixed(n, data, len, b);
-    double t2 = now_s();
+    double t2 = cx_bench_now();
     if (cx_hd_merkle_root(n, data, 32, r1)) goto out;
-    double t3 = now_s();
+    double t3 = cx_bench_now();
     if (cx_merkle_root_fixed(n, data, 32, r2)) goto out;
-    double t4 = now_s();
+    double t4 = cx_bench_now();
     bc = t1 - t0 < bc ? t1 - t0 : bc;
     bb = t2 - t1 < bb ? t2 - t1 : bb;
     mc = t3 - t2 < mc ? t3 - t2 : mc;
@@ -201,9 +188,9 @@ static int dev_verify(cx_gpu_ctx *g, const sigset *s, size_t batch,
   if (!got) return 1;
   /* warm-up grows the pools to this batch */
   int rc = cx_gpu_verify_batch(g, batch, s->pub, s->dig, s->sig, got, &err);
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   if (!rc) rc = cx_gpu_verify_batch(g, batch, s->pub, s->dig, s->sig, got, &err);
-  double t = now_s() - t0;
+  double t = cx_bench_now() - t0;
   cx_gpu_timing tm;
   cx_gpu_last_timing(g, &tm);
   if (rc) fprintf(stderr, "bench gpu: verify on the device failed: %s\n", err.message);
@@ -224,9 +211,9 @@ static int dev_sha(cx_gpu_ctx *g, const uint8_t *data, const uint32_t *off,
   cx_gpu_error err = {0};
   if (!got) return 1;
   int rc = cx_gpu_sha256_batch(g, batch, data, batch * 128, off, lens, got, &err);
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   if (!rc) rc = cx_gpu_sha256_batch(g, batch, data, batch * 128, off, lens, got, &err);
-  double t = now_s() - t0;
+  double t = cx_bench_now() - t0;
   cx_gpu_timing tm;
   cx_gpu_last_timing(g, &tm);
   if (rc) fprintf(stderr, "bench gpu: SHA-256 on the device failed: %s\n", err.message);
@@ -244,14 +231,14 @@ static int dev_merkle(cx_gpu_ctx *g, size_t n, dev_row *row) {
   uint8_t *leaves = malloc(n * 32), r1[32], r2[32];
   cx_gpu_error err = {0};
   if (!leaves) return 1;
-  fill_bytes(leaves, n * 32, 9);
-  double c0 = now_s();
+  cx_bench_fill(leaves, n * 32, 9);
+  double c0 = cx_bench_now();
   int rc = cx_merkle_root_fixed(n, leaves, 32, r2);
-  double cpu = now_s() - c0;
+  double cpu = cx_bench_now() - c0;
   if (!rc) rc = cx_gpu_merkle_root(g, n, leaves, 32, r1, &err);
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   if (!rc) rc = cx_gpu_merkle_root(g, n, leaves, 32, r1, &err);
-  double t = now_s() - t0;
+  double t = cx_bench_now() - t0;
   cx_gpu_timing tm;
   cx_gpu_last_timing(g, &tm);
   if (rc) fprintf(stderr, "bench gpu: Merkle on the device failed: %s\n", err.message);
@@ -285,11 +272,11 @@ static int run_device(const opts *o, int dev, const sigset *s, double cpu_verify
   uint8_t(*want)[32] = malloc(max_batch * 32);
   if (!data || !off || !lens || !want) rc = 1;
   if (!rc) {
-    fill_bytes(data, max_batch * 128, 11);
+    cx_bench_fill(data, max_batch * 128, 11);
     for (size_t i = 0; i < max_batch; i++) off[i] = (uint32_t)(128 * i), lens[i] = 128;
-    double c0 = now_s();
+    double c0 = cx_bench_now();
     cx_sha256_batch_fixed(max_batch, data, 128, want);
-    double cpu_sha = max_batch / (now_s() - c0);
+    double cpu_sha = max_batch / (cx_bench_now() - c0);
     for (size_t b = 256; b <= max_batch && !rc; b *= 4)
       rc = dev_sha(g, data, off, lens, (const uint8_t(*)[32])want, b,
                    &rows[(*nrows)++], cpu_sha);

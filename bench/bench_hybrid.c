@@ -16,6 +16,7 @@
 #include "pool.h"
 #include "signer.h"
 #include "verify.h"
+#include "bench_util.h"
 
 typedef struct hb_set {
   size_t n;
@@ -23,12 +24,6 @@ typedef struct hb_set {
   const uint8_t **pp, **pd, **ps;
   uint8_t *verdicts;
 } hb_set;
-
-static double hb_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int hb_usage(FILE *f) {
   fprintf(f, "usage: chainexec bench hybrid [--json] [--quick] [--help]\n"
@@ -111,7 +106,7 @@ static double hb_plain_rate(const secp256k1_context *ctx, const hb_set *set,
                             unsigned threads) {
   hb_plain parts[2];
   pthread_t tid[2];
-  double t0 = hb_now();
+  double t0 = cx_bench_now();
   for (unsigned t = 0; t < threads; t++) {
     parts[t] = (hb_plain){ctx, set, set->n * t / threads,
                           set->n * (t + 1) / threads, 0};
@@ -124,18 +119,18 @@ static double hb_plain_rate(const secp256k1_context *ctx, const hb_set *set,
     pthread_join(tid[t], NULL);
     ok += parts[t].ok;
   }
-  double dt = hb_now() - t0;
+  double dt = cx_bench_now() - t0;
   return ok == set->n ? (double)set->n / dt : -1;
 }
 
 /* Signatures per second through the scheduler on `s`; -1 on a wrong
  * verdict or an error. */
 static double hb_sched_rate(cx_sched *s, const hb_set *set, size_t n) {
-  double t0 = hb_now();
+  double t0 = cx_bench_now();
   if (cx_sched_verify(s, n, set->pp, set->pd, set->ps, set->verdicts,
                       NULL) != CX_OK)
     return -1;
-  double dt = hb_now() - t0;
+  double dt = cx_bench_now() - t0;
   for (size_t i = 0; i < n; i++)
     if (set->verdicts[i] != 1)
       return -1;
@@ -179,11 +174,11 @@ static double hb_batch_us(cx_sched *s, const hb_set *set, size_t size,
   size_t reps = budget / size ? budget / size : 1;
   double best = 1e300;
   for (int r = 0; r < rounds; r++) {
-    double t0 = hb_now();
+    double t0 = cx_bench_now();
     for (size_t k = 0; k < reps; k++)
       if (hb_sched_rate(s, set, size) < 0)
         return -1;
-    double us = (hb_now() - t0) * 1e6 / (double)reps;
+    double us = (cx_bench_now() - t0) * 1e6 / (double)reps;
     best = us < best ? us : best;
   }
   return best;
@@ -239,10 +234,10 @@ static int hb_run(hb_results *r, bool quick) {
       memcpy(dig + 32 * i, set.dig[i], 32);
       memcpy(sig + 64 * i, set.sig[i], 64);
     }
-    double t0 = hb_now();
+    double t0 = cx_bench_now();
     if (ok)
       cx_hd_verify_batch(m, pub, dig, sig, ver);
-    r->hd_rate = (double)m / (hb_now() - t0);
+    r->hd_rate = (double)m / (cx_bench_now() - t0);
     for (size_t i = 0; ok && i < m; i++)
       ok = ver[i] == 1;
     free(pub); free(dig); free(sig); free(ver);

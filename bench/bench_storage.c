@@ -15,6 +15,7 @@
 #include "state.h"
 #include "store.h"
 #include "tempdir.h"
+#include "bench_util.h"
 
 #define MAX_MT 8
 
@@ -45,19 +46,6 @@ typedef struct bench {
   MDB_env *plain;
   MDB_dbi plain_dbi;
 } bench;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t mix(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 static int usage(FILE *f) {
   fprintf(f, "usage: chainexec bench storage [--json] [--quick] [--dir PATH] "
@@ -99,7 +87,7 @@ static int plain_open(bench *b, size_t map) {
 
 /* The baseline block: one write txn, sorted mdb_put, commit with fsync. */
 static int plain_commit(bench *b, const cx_entry *e, size_t n, double *secs) {
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   MDB_txn *txn;
   int rc = mdb_txn_begin(b->plain, NULL, 0, &txn);
   for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -113,7 +101,7 @@ static int plain_commit(bench *b, const cx_entry *e, size_t n, double *secs) {
     rc = mdb_txn_commit(txn);
   else if (txn)
     mdb_txn_abort(txn);
-  *secs = now_s() - t0;
+  *secs = cx_bench_now() - t0;
   return rc ? fail("baseline commit", mdb_strerror(rc)) : 0;
 }
 
@@ -123,7 +111,7 @@ static int plain_reads(bench *b, size_t count, size_t keys, double *secs) {
   if (rc != 0)
     return fail("baseline read txn", mdb_strerror(rc));
   uint64_t sum = 0;
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   for (size_t i = 0; i < count && rc == 0; i++) {
     const cx_entry *e = &b->accounts[b->order[i % keys]];
     MDB_val k = {20, (void *)e->key.bytes}, v;
@@ -134,7 +122,7 @@ static int plain_reads(bench *b, size_t count, size_t keys, double *secs) {
       sum += x;
     }
   }
-  *secs = now_s() - t0;
+  *secs = cx_bench_now() - t0;
   mdb_txn_abort(txn);
   if (rc != 0)
     return fail("baseline read", mdb_strerror(rc));
@@ -167,9 +155,9 @@ static int store_commit(bench *b, const cx_entry *e, size_t n, double *secs) {
   cx_state_root_next(prev, rec.write_root, rec.state_root);
   rec.tx_count = (uint32_t)n;
   cx_error err = {0};
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   int rc = cx_store_commit_block(b->store, &rec, e, n, &err);
-  *secs = now_s() - t0;
+  *secs = cx_bench_now() - t0;
   return rc ? fail("store commit", err.message) : 0;
 }
 
@@ -209,7 +197,7 @@ static int store_reads(bench *b, size_t count, size_t keys, int threads,
                          (size_t)t * (keys / (size_t)threads),
                          0,
                          0};
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   int started = 0;
   for (; started < threads - 1; started++)
     if (pthread_create(&th[started], NULL, store_read_loop, &jobs[started]))
@@ -219,7 +207,7 @@ static int store_reads(bench *b, size_t count, size_t keys, int threads,
     pthread_join(th[t], NULL);
   for (int t = started; t < threads - 1; t++)
     store_read_loop(&jobs[t]); /* thread creation failed: run inline */
-  *secs = now_s() - t0;
+  *secs = cx_bench_now() - t0;
   cx_snapshot_release(snap);
   for (int t = 0; t < threads; t++)
     if (jobs[t].rc != 0)
@@ -251,7 +239,7 @@ static int setup(bench *b, const opts *o, const sizes *sz) {
   for (size_t i = 0; i < n; i++) {
     uint8_t addr[20];
     for (int j = 0; j < 20; j += 4) {
-      uint32_t x = (uint32_t)mix(&s);
+      uint32_t x = (uint32_t)cx_bench_rand(&s);
       memcpy(addr + j, &x, 4);
     }
     b->accounts[i] = (cx_entry){cx_key_account(addr), 1000000 + i, 0};
@@ -260,7 +248,7 @@ static int setup(bench *b, const opts *o, const sizes *sz) {
   for (size_t i = 0; i < n; i++)
     b->order[i] = (uint32_t)i;
   for (size_t i = n; i > 1; i--) { /* Fisher-Yates */
-    size_t j = (size_t)(mix(&s) % i);
+    size_t j = (size_t)(cx_bench_rand(&s) % i);
     uint32_t t = b->order[i - 1];
     b->order[i - 1] = b->order[j];
     b->order[j] = t;

@@ -9,12 +9,7 @@
 #include "bench_tps.h"
 #include "fixture.h"
 #include "tx.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 /* --- baseline: the plain verify loop ------------------------------------ */
 
@@ -74,7 +69,7 @@ static int run_baseline(tps_cell *c, const cx_fixture *f, cx_error *err) {
   pthread_t th[64];
   bool started[64] = {false};
   verify_job jobs[64];
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   for (unsigned k = 0; k < t; k++) {
     jobs[k] = (verify_job){ctx, items, m * k / t, m * (k + 1) / t, 0};
     if (k + 1 < t)
@@ -86,7 +81,7 @@ static int run_baseline(tps_cell *c, const cx_fixture *f, cx_error *err) {
   for (unsigned k = 0; k < t; k++)
     if (started[k])
       pthread_join(th[k], NULL);
-  c->baseline_s = now_s() - t0;
+  c->baseline_s = cx_bench_now() - t0;
   c->baseline_verify_per_s = c->baseline_s > 0 ? (double)m / c->baseline_s : 0;
   free(items);
   secp256k1_context_destroy(ctx);
@@ -132,9 +127,9 @@ static int run_engine(const cx_config *cfg, const cx_fixture *f, double *wall,
   if (!rc) {
     for (size_t i = 0; i < n; i++)
       cx_fixture_block_view(f, i, &views[i]);
-    double t0 = now_s();
+    double t0 = cx_bench_now();
     rc = cx_engine_execute_blocks(e, n, views, res, &done, err);
-    *wall = now_s() - t0;
+    *wall = cx_bench_now() - t0;
     cx_engine_state_root(e, final_root);
   }
   for (size_t i = 0; i < done && c; i++) {
@@ -159,9 +154,9 @@ int tps_cell_run(tps_cell *c, cx_error *err) {
                              .threads = c->threads,
                              .compute_expect = false};
   cx_fixture *f = NULL;
-  double t0 = now_s();
+  double t0 = cx_bench_now();
   int rc = cx_fixture_generate(&p, &f, err);
-  c->gen_s = now_s() - t0;
+  c->gen_s = cx_bench_now() - t0;
   if (rc)
     return cx_error_wrap(err, "generating blocks");
   c->total_txs = c->txs * c->blocks;

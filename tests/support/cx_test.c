@@ -1,4 +1,5 @@
 #include "cx_test.h"
+#include "hex.h"
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -81,22 +82,6 @@ void cx_rng_bytes(cx_rng *r, void *out, size_t n) {
   }
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 bool cx_test_unhex(const char *hex, uint8_t *out, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    int hi = hexval(hex[2 * i]), lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0)
-      return false;
-    out[i] = (uint8_t)(hi << 4 | lo);
-  }
-  return true;
+  return strlen(hex) >= 2 * n && cx_hex_decode(hex, 2 * n, out);
 }
