@@ -147,7 +147,9 @@ cx_engine *cx_engine_open(const cx_config *cfg, cx_error *err) {
   }
   e->cfg.gpu = e->gpu;
   e->cfg.db_path = cfg->db_path;
-  if (open_store(e, err) != CX_OK || start_workers(e, err) != CX_OK)
+  /* Workers and scheduler first: a bad GPU spec or thread count is refused
+   * before the database directory is created. */
+  if (start_workers(e, err) != CX_OK || open_store(e, err) != CX_OK)
     goto fail;
   if (cfg->metrics_listen != NULL &&
       cx_engine_metrics_listen(e, cfg->metrics_listen, err) != CX_OK)
