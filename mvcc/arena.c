@@ -12,14 +12,19 @@ struct cx_arena_chunk {
   _Alignas(64) unsigned char data[];
 };
 
-void *cx_arena_alloc(cx_arena *a, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  if (a->cur && a->used + size <= a->cur->size) {
-    void *p = a->cur->data + a->used;
-    a->used += size;
-    return p;
+void *cx_arena_alloc_slow(cx_arena *a, size_t size, size_t align) {
+  /* The current chunk may still fit once aligned (the inline line path
+   * gives up on an empty arena only). */
+  if (a->cur) {
+    size_t used = (size_t)(a->ptr - a->cur->data);
+    used = (used + align - 1) & ~(align - 1);
+    if (used <= a->cur->size && size <= a->cur->size - used) {
+      a->ptr = a->cur->data + used + size;
+      return a->cur->data + used;
+    }
   }
-  /* Move to the next spare chunk that fits, else add one after cur. */
+  /* Move to the next spare chunk that fits, else add one after cur. Chunk
+   * data starts on a line, so any alignment up to 64 holds there. */
   cx_arena_chunk **link = a->cur ? &a->cur->next : &a->head;
   while (*link && (*link)->size < size)
     link = &(*link)->next;
@@ -45,18 +50,14 @@ void *cx_arena_alloc(cx_arena *a, size_t size) {
     a->head = c;
   }
   a->cur = c;
-  a->used = size;
+  a->ptr = c->data + size;
+  a->end = c->data + c->size;
   return c->data;
-}
-
-void *cx_arena_alloc_line(cx_arena *a, size_t size) {
-  a->used = (a->used + 63) & ~(size_t)63;
-  return cx_arena_alloc(a, (size + 63) & ~(size_t)63);
 }
 
 void cx_arena_reset(cx_arena *a) {
   a->cur = NULL;
-  a->used = 0;
+  a->ptr = a->end = NULL;
 }
 
 void cx_arena_free(cx_arena *a) {
@@ -67,5 +68,5 @@ void cx_arena_free(cx_arena *a) {
     c = next;
   }
   a->head = a->cur = NULL;
-  a->used = 0;
+  a->ptr = a->end = NULL;
 }

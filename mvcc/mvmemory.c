@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cx_error.h"
+#include "spin.h"
 #include "vm.h"
 
 void cx_mv_init(cx_mvmemory *m) { memset(m, 0, sizeof *m); }
@@ -26,7 +27,10 @@ int cx_mv_reset(cx_mvmemory *m, size_t keys) {
     m->buckets = b;
     m->bucket_cap = cap;
   }
-  m->bucket_mask = cap - 1;
+  unsigned bits = 0;
+  while (((size_t)1 << bits) < cap)
+    bits++;
+  m->bucket_shift = 64 - bits;
   /* Before any worker runs: plain zeroing is the initialisation (an
    * all-zero atomic pointer is NULL on every platform we build for). */
   memset((void *)m->buckets, 0, cap * sizeof *m->buckets);
@@ -41,20 +45,17 @@ static cx_mv_slot *mv_scan(cx_mv_slot *from, const cx_mv_slot *until,
   return NULL;
 }
 
-cx_mv_slot *cx_mv_slot_get(cx_mvmemory *m, const cx_key *key, uint64_t hash,
-                           cx_arena *arena, cx_mv_owned *owned) {
-  _Atomic(cx_mv_slot *) *b = &m->buckets[hash & m->bucket_mask];
-  cx_mv_slot *head = atomic_load_explicit(b, memory_order_acquire);
-  cx_mv_slot *s = mv_scan(head, NULL, key);
-  if (s)
-    return s;
+cx_mv_slot *cx_mv_slot_insert(const cx_key *key, _Atomic(cx_mv_slot *) *b,
+                              cx_mv_slot *head, cx_arena *arena,
+                              cx_mv_owned *owned) {
+  cx_mv_slot *s;
   _Static_assert(sizeof(cx_mv_slot) <= 64, "a slot fills one cache line");
   cx_mv_slot *fresh = cx_arena_alloc_line(arena, sizeof *fresh);
   if (!fresh)
     return NULL;
   fresh->key = *key;
-  fresh->head = NULL;
-  cx_spin_init(&fresh->lock);
+  atomic_init(&fresh->head, NULL);
+  atomic_init(&fresh->seq, 0);
   for (;;) {
     fresh->chain = head;
     if (atomic_compare_exchange_weak_explicit(b, &head, fresh,
@@ -72,95 +73,47 @@ cx_mv_slot *cx_mv_slot_get(cx_mvmemory *m, const cx_key *key, uint64_t hash,
   return fresh;
 }
 
-/* Newest live version below txn; caller holds the slot's lock. */
-static cx_mv_version *mv_visible(cx_mv_slot *s, uint32_t txn) {
-  cx_mv_version *v = s->head;
-  while (v && (v->txn >= txn || v->deleted))
-    v = v->next;
-  return v;
+unsigned cx_mv_lock_wait(cx_mv_slot *s) {
+  unsigned spins = 0, held;
+  while (!cx_mv_try_lock(s, &held))
+    cx_spin_backoff(&spins);
+  return held;
 }
 
-void cx_mv_read_at(cx_mv_slot *slot, uint32_t txn,
-                   cx_mv_read *out) {
-  cx_spin_lock(&slot->lock);
-  cx_mv_version *v = mv_visible(slot, txn);
-  if (!v) {
-    out->kind = CX_MV_READ_STORAGE;
-  } else if (v->estimate) {
-    out->kind = CX_MV_READ_ESTIMATE;
-    out->txn = v->txn;
-  } else {
-    out->kind = CX_MV_READ_VALUE;
-    out->txn = v->txn;
-    out->incarnation = v->incarnation;
-    out->v0 = v->v0;
-    out->v1 = v->v1;
+unsigned cx_mv_read_wait(cx_mv_slot *s) {
+  unsigned spins = 0;
+  for (;;) {
+    unsigned q = atomic_load_explicit(&s->seq, memory_order_acquire);
+    if (!(q & 1))
+      return q;
+    cx_spin_backoff(&spins);
   }
-  cx_spin_unlock(&slot->lock);
 }
 
-int cx_mv_read_still(cx_mv_slot *slot, uint32_t txn,
-                     uint32_t txn_read, uint32_t incarnation_read) {
-  cx_spin_lock(&slot->lock);
-  cx_mv_version *v = mv_visible(slot, txn);
-  int same;
-  if (!v)
-    same = txn_read == CX_MV_STORAGE;
-  else
-    same = !v->estimate && v->txn == txn_read &&
-           v->incarnation == incarnation_read;
-  cx_spin_unlock(&slot->lock);
-  return same;
-}
-
-cx_mv_version *cx_mv_write(cx_mv_slot *slot, uint32_t txn,
-                           uint32_t incarnation, uint64_t v0, uint64_t v1,
-                           cx_arena *arena, int *fresh) {
-  cx_spin_lock(&slot->lock);
-  cx_mv_version **link = &slot->head;
-  while (*link && (*link)->txn > txn)
-    link = &(*link)->next;
-  cx_mv_version *v = *link;
-  if (v && v->txn == txn) {
-    *fresh = v->deleted;
-  } else {
-    v = cx_arena_alloc_line(arena, sizeof *v);
-    if (!v) {
-      cx_spin_unlock(&slot->lock);
-      return NULL;
-    }
-    v->next = *link;
-    v->slot = slot;
-    v->txn = txn;
-    v->stamp = 0;
-    *link = v;
-    *fresh = 1;
-  }
-  v->incarnation = incarnation;
-  v->estimate = 0;
-  v->deleted = 0;
-  v->v0 = v0;
-  v->v1 = v1;
-  cx_spin_unlock(&slot->lock);
-  return v;
+/* Clears then sets flags of a node's meta under its slot's lock. */
+static void mv_set_flags(cx_mv_version *v, uint64_t clear, uint64_t set) {
+  unsigned held = cx_mv_lock(v->slot);
+  uint64_t m = atomic_load_explicit(&v->meta, memory_order_relaxed);
+  atomic_store_explicit(&v->meta, (m & ~clear) | set, memory_order_release);
+  cx_mv_unlock(v->slot, held);
 }
 
 void cx_mv_mark_estimate(cx_mv_version *v) {
-  cx_spin_lock(&v->slot->lock);
-  v->estimate = 1;
-  cx_spin_unlock(&v->slot->lock);
+  mv_set_flags(v, 0, CX_MV_ESTIMATE);
 }
 
 void cx_mv_mark_deleted(cx_mv_version *v) {
-  cx_spin_lock(&v->slot->lock);
-  v->deleted = 1;
-  v->estimate = 0;
-  cx_spin_unlock(&v->slot->lock);
+  mv_set_flags(v, CX_MV_ESTIMATE, CX_MV_DELETED);
 }
 
-const cx_mv_version *cx_mv_final(const cx_mv_slot *slot) {
-  const cx_mv_version *v = slot->head;
-  while (v && v->deleted)
-    v = v->next;
-  return v;
+int cx_mv_final(cx_mv_slot *slot, uint64_t *v0, uint64_t *v1) {
+  cx_mv_version *v = atomic_load_explicit(&slot->head, memory_order_relaxed);
+  while (v && (atomic_load_explicit(&v->meta, memory_order_relaxed) &
+               CX_MV_DELETED))
+    v = atomic_load_explicit(&v->next, memory_order_relaxed);
+  if (!v)
+    return 0;
+  *v0 = atomic_load_explicit(&v->v0, memory_order_relaxed);
+  *v1 = atomic_load_explicit(&v->v1, memory_order_relaxed);
+  return 1;
 }

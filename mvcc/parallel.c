@@ -17,15 +17,15 @@ int cx_par_init(cx_par *p) {
 
 void cx_par_destroy(cx_par *p) {
   for (unsigned w = 0; w < p->workers_cap; w++) {
-    if (p->workers[w])
+    if (p->workers[w]) {
       cx_arena_free(&p->workers[w]->arena);
+      cx_arena_free(&p->workers[w]->rs_arena);
+    }
     free(p->workers[w]);
   }
   free(p->workers);
-  free((void *)p->readsets);
+  free(p->txs);
   free(p->locs);
-  free(p->loc_off);
-  free(p->n_locs);
   cx_mv_destroy(&p->mv);
   cx_stm_destroy(&p->sched);
   memset(p, 0, sizeof *p);
@@ -35,15 +35,11 @@ void cx_par_destroy(cx_par *p) {
 static int par_grow_txs(cx_par *p, size_t n) {
   if (n <= p->tx_cap)
     return CX_OK;
-  void *r = malloc(n * sizeof *p->readsets);
-  size_t *o = malloc(n * sizeof *o);
-  uint32_t *c = malloc(n * sizeof *c);
-  if (!r || !o || !c) {
-    free(r), free(o), free(c);
+  cx_par_tx *t = aligned_alloc(64, (n * sizeof *t + 63) & ~(size_t)63);
+  if (!t)
     return CX_ENOMEM;
-  }
-  free((void *)p->readsets), free(p->loc_off), free(p->n_locs);
-  p->readsets = r, p->loc_off = o, p->n_locs = c;
+  free(p->txs);
+  p->txs = t;
   p->tx_cap = n;
   return CX_OK;
 }
@@ -102,9 +98,9 @@ int cx_par_reset(cx_par *p, const cx_exec_input *in, cx_base_read_fn read,
     return rc;
   size_t locs = 0;
   for (size_t i = 0; i < in->n; i++) {
-    atomic_init(&p->readsets[i], NULL);
-    p->loc_off[i] = locs;
-    p->n_locs[i] = 0;
+    atomic_init(&p->txs[i].rs, NULL);
+    p->txs[i].loc_off = locs;
+    p->txs[i].n_locs = 0;
     locs += par_tx_locs(in, i);
   }
   /* locs also bounds the keys the block can write (cx_seq_max_keys). */
@@ -127,6 +123,7 @@ int cx_par_reset(cx_par *p, const cx_exec_input *in, cx_base_read_fn read,
   for (unsigned w = 0; w < k; w++) {
     cx_par_worker *wk = p->workers[w];
     cx_arena_reset(&wk->arena);
+    cx_arena_reset(&wk->rs_arena);
     wk->owned.head = NULL;
     wk->owned.count = 0;
     wk->par = p;
@@ -145,22 +142,21 @@ static void par_fail(cx_par *p, int code) {
 }
 
 /* The VM's read interface over the multi-version memory: records every
- * read with the version it saw. */
+ * read with the version it saw, and points the cell's hint at the record
+ * (par_record finds the slot there). The VM reads a key once per run. */
 static int par_read(void *ctx, cx_vm_cell *cell) {
   cx_par_worker *w = ctx;
   cx_par *p = w->par;
-  cx_mv_slot *slot = cell->hint;
-  if (!slot) {
-    slot = cx_mv_slot_get(&p->mv, &cell->key, cx_vm_key_hash(&cell->key),
-                          &w->arena, &w->owned);
-    if (!slot)
-      return CX_ENOMEM;
-    cell->hint = slot;
-  }
+  cx_mv_slot *slot =
+      cx_mv_slot_get(&p->mv, &cell->key, &w->arena, &w->owned);
+  if (!slot)
+    return CX_ENOMEM;
   cx_mv_read r;
   cx_mv_read_at(slot, w->txn, &r);
-  cx_par_read *rec = &w->reads[w->n_reads];
+  cx_par_read *rec = &w->rs->e[w->rs->n];
   rec->slot = slot;
+  rec->seq = r.seq;
+  cell->hint = rec;
   switch (r.kind) {
   case CX_MV_READ_ESTIMATE:
     w->blocker = r.txn;
@@ -170,12 +166,12 @@ static int par_read(void *ctx, cx_vm_cell *cell) {
     rec->incarnation = r.incarnation;
     cell->v0 = r.v0;
     cell->v1 = r.v1;
-    w->n_reads++;
+    w->rs->n++;
     return 0;
   default:
     rec->txn = CX_MV_STORAGE;
     rec->incarnation = 0;
-    w->n_reads++;
+    w->rs->n++;
     return p->read(p->read_ctx, &cell->key, &cell->v0, &cell->v1);
   }
 }
@@ -185,42 +181,42 @@ static int par_read(void *ctx, cx_vm_cell *cell) {
 static int par_record(cx_par_worker *w, uint32_t txn, uint32_t inc,
                       int committed, int *wrote_new) {
   cx_par *p = w->par;
-  cx_par_readset *rs =
-      cx_arena_alloc(&w->arena, sizeof *rs + w->n_reads * sizeof rs->e[0]);
-  if (!rs)
-    return CX_ENOMEM;
-  rs->n = w->n_reads;
-  memcpy(rs->e, w->reads, w->n_reads * sizeof rs->e[0]);
-  atomic_store_explicit(&p->readsets[txn], rs, memory_order_release);
-
+  cx_par_tx *t = &p->txs[txn];
   uint32_t stamp = inc + 1, n_new = 0;
+  cx_mv_version **locs = p->locs + t->loc_off;
+  /* A first incarnation has no earlier writes to compare: its list goes
+   * straight into place. */
+  cx_mv_version **dst = t->n_locs ? w->written : locs;
   *wrote_new = 0;
   for (unsigned c = 0; committed && c < w->vm.n; c++) {
     cx_vm_cell *cell = &w->vm.cells[c];
     if (!cell->written)
       continue;
-    cx_mv_slot *slot = cell->hint;
-    if (!slot)
-      slot = cx_mv_slot_get(&p->mv, &cell->key, cx_vm_key_hash(&cell->key),
-                            &w->arena, &w->owned);
+    cx_par_read *rec = cell->hint; /* NULL for a blind write */
+    cx_mv_slot *slot =
+        rec ? rec->slot
+            : cx_mv_slot_get(&p->mv, &cell->key, &w->arena, &w->owned);
     int fresh = 0;
     cx_mv_version *v =
-        slot ? cx_mv_write(slot, txn, inc, cell->v0, cell->v1,
-                           &w->arena, &fresh)
+        slot ? cx_mv_write(slot, txn, inc, cell->v0, cell->v1, &w->arena,
+                           &fresh, rec ? &rec->seq : NULL)
              : NULL;
     if (!v)
       return CX_ENOMEM;
     v->stamp = stamp;
     *wrote_new |= fresh;
-    w->written[n_new++] = v;
+    dst[n_new++] = v;
   }
-  cx_mv_version **locs = p->locs + p->loc_off[txn];
-  for (uint32_t i = 0; i < p->n_locs[txn]; i++)
+  for (uint32_t i = 0; i < t->n_locs; i++)
     if (locs[i]->stamp != stamp)
       cx_mv_mark_deleted(locs[i]);
-  if (n_new > 0)
-    memcpy(locs, w->written, n_new * sizeof *locs);
-  p->n_locs[txn] = n_new;
+  if (dst != locs && n_new > 0)
+    memcpy(locs, dst, n_new * sizeof *locs);
+  t->n_locs = n_new;
+  /* Published last: cx_mv_write above may still adjust its seqs. */
+  cx_par_readset *rs = w->rs;
+  cx_arena_trim(&w->rs_arena, rs, sizeof *rs + rs->n * sizeof rs->e[0]);
+  atomic_store_explicit(&t->rs, rs, memory_order_release);
   return CX_OK;
 }
 
@@ -232,9 +228,16 @@ static cx_task par_execute(cx_par_worker *w, cx_task task) {
   unsigned pre = cx_vm_prestatus(tx, in->sig_ok[txn]);
   uint8_t status = (uint8_t)pre;
   int rc = 0;
+  /* Room for the most reads a run can make, trimmed by par_record. */
+  w->rs = cx_arena_alloc(&w->rs_arena, sizeof *w->rs +
+                                           CX_VM_MAX_CELLS * sizeof w->rs->e[0]);
+  if (!w->rs) {
+    par_fail(p, CX_ENOMEM);
+    return (cx_task){CX_TASK_NONE, 0, 0};
+  }
   for (;;) {
     w->txn = txn;
-    w->n_reads = 0;
+    w->rs->n = 0;
     w->vm.n = 0;
     if (pre != CX_VM_RUN)
       break;
@@ -247,6 +250,7 @@ static cx_task par_execute(cx_par_worker *w, cx_task task) {
       return (cx_task){CX_TASK_NONE, 0, 0};
     }
     if (cx_stm_add_dependency(&p->sched, txn, w->blocker, dep)) {
+      cx_arena_trim(&w->rs_arena, w->rs, 0); /* nothing to publish */
       w->dependency_waits++;
       return (cx_task){CX_TASK_NONE, 0, 0};
     }
@@ -262,7 +266,7 @@ static cx_task par_execute(cx_par_worker *w, cx_task task) {
     par_fail(p, rc);
     return (cx_task){CX_TASK_NONE, 0, 0};
   }
-  p->statuses[txn] = status;
+  p->txs[txn].status = status;
   if (pre == CX_VM_RUN) {
     w->executions++;
     w->reexecutions += inc > 0;
@@ -274,17 +278,18 @@ static cx_task par_validate(cx_par_worker *w, cx_task task) {
   cx_par *p = w->par;
   uint32_t txn = task.txn;
   const cx_par_readset *rs =
-      atomic_load_explicit(&p->readsets[txn], memory_order_acquire);
+      atomic_load_explicit(&p->txs[txn].rs, memory_order_acquire);
   int valid = 1;
   for (uint32_t i = 0; rs && valid && i < rs->n; i++)
-    valid = cx_mv_read_still(rs->e[i].slot, txn, rs->e[i].txn,
+    valid = cx_mv_unchanged(rs->e[i].slot, rs->e[i].seq) ||
+            cx_mv_read_still(rs->e[i].slot, txn, rs->e[i].txn,
                              rs->e[i].incarnation);
   int aborted =
       !valid && cx_stm_try_validation_abort(&p->sched, txn, task.incarnation);
   if (aborted) {
     w->validation_failures++;
-    cx_mv_version **locs = p->locs + p->loc_off[txn];
-    for (uint32_t i = 0; i < p->n_locs[txn]; i++)
+    cx_mv_version **locs = p->locs + p->txs[txn].loc_off;
+    for (uint32_t i = 0; i < p->txs[txn].n_locs; i++)
       cx_mv_mark_estimate(locs[i]);
   }
   return cx_stm_finish_validation(&p->sched, txn, aborted);
@@ -310,13 +315,10 @@ static void par_final_one(cx_par *p, cx_par_worker *w) {
     return;
   }
   size_t n = 0;
-  for (const cx_mv_slot *s = w->owned.head; s; s = s->owned_next) {
-    const cx_mv_version *v = cx_mv_final(s);
-    if (!v)
+  for (cx_mv_slot *s = w->owned.head; s; s = s->owned_next) {
+    if (!cx_mv_final(s, &tmp[n].v0, &tmp[n].v1))
       continue;
     tmp[n].key = s->key;
-    tmp[n].v0 = v->v0;
-    tmp[n].v1 = v->v1;
     n++;
   }
   if (cx_mv_sort(tmp, n, out, &w->arena) != 0) {
@@ -330,12 +332,22 @@ static void par_final_one(cx_par *p, cx_par_worker *w) {
 /* After done: no claim is active, so no slot or version changes any more
  * (every change happens under a claim, and the release of the last claim
  * happens before done is set), and the final pass may read them all. */
+#define PAR_STATUS_RANGE 4096u /* transactions per claim of status copy */
+
 static void par_final(cx_par *p) {
+  size_t n = p->in->n;
+  size_t units = p->k + (n + PAR_STATUS_RANGE - 1) / PAR_STATUS_RANGE;
   for (;;) {
-    unsigned i = atomic_fetch_add(&p->final_claimed, 1);
-    if (i >= p->k || atomic_load(&p->error) != 0)
+    size_t i = atomic_fetch_add(&p->final_claimed, 1);
+    if (i >= units || atomic_load(&p->error) != 0)
       return;
-    par_final_one(p, p->workers[i]);
+    if (i < p->k) {
+      par_final_one(p, p->workers[i]);
+      continue;
+    }
+    size_t end = (i - p->k + 1) * PAR_STATUS_RANGE;
+    for (size_t t = end - PAR_STATUS_RANGE; t < n && t < end; t++)
+      p->statuses[t] = p->txs[t].status;
   }
 }
 

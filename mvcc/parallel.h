@@ -2,17 +2,21 @@
  * over the multi-version memory and the scheduler, and the final pass that
  * materialises the block's write set.
  *
- * Per-block data and invariants (cx_par):
- * - readsets[i]: the read set of transaction i's latest finished
- *   incarnation, published with a release store; a published read set is
- *   never modified or freed before the block ends (RCU with block-long
- *   grace), so a validator may hold an outdated one safely.
- * - locs[loc_off[i] .. + n_locs[i]): the version nodes i's latest
- *   incarnation wrote (capacity 1 + 2 * op_count); touched only by the
+ * Per-block data and invariants (cx_par): txs[i], one 32-byte record per
+ * transaction in a line-aligned array (the fields a transaction's worker
+ * writes sit together, and a claim of 16 neighbours owns whole lines, so
+ * two workers rarely write one line), holds
+ * - rs: the read set of transaction i's latest finished incarnation,
+ *   published with a release store; a published read set is never
+ *   modified or freed before the block ends (RCU with block-long grace),
+ *   so a validator may hold an outdated one safely;
+ * - locs[loc_off .. + n_locs): the version nodes i's latest incarnation
+ *   wrote (capacity 1 + 2 * op_count); n_locs is touched only by the
  *   worker executing i, or the one that won its abort, in the order the
- *   scheduler's status lock imposes.
- * - statuses[i]: set by each finished incarnation of i; the last one
- *   stands when the scheduler reports done.
+ *   scheduler's status transitions impose;
+ * - status: set by each finished incarnation of i; the last one stands
+ *   when the scheduler reports done, and the final pass copies them all to
+ *   the caller's statuses.
  * - error: first failure (a base read, memory); it halts the scheduler.
  * - the final pass reads version lists only after the scheduler is done.
  */
@@ -29,6 +33,8 @@
 typedef struct cx_par_read {
   cx_mv_slot *slot;
   uint32_t txn, incarnation; /* txn = CX_MV_STORAGE for a base read */
+  unsigned seq; /* slot's seq as read, moved past txn's own write when
+                   nothing came in between (cx_mv_write) */
 } cx_par_read;
 
 typedef struct cx_par_readset {
@@ -36,14 +42,21 @@ typedef struct cx_par_readset {
   cx_par_read e[];
 } cx_par_readset;
 
+typedef struct cx_par_tx {
+  _Alignas(32) _Atomic(cx_par_readset *) rs;
+  size_t loc_off;
+  uint32_t n_locs;
+  uint8_t status;
+} cx_par_tx;
+
 /* One worker's private state, reused between blocks. */
 typedef struct cx_par_worker {
   cx_arena arena;
   cx_mv_owned owned;
   struct cx_par *par;
   uint32_t txn, blocker; /* current execution; ESTIMATE's writer */
-  unsigned n_reads;
-  cx_par_read reads[CX_VM_MAX_CELLS];
+  cx_arena rs_arena;  /* read sets only: the one being filled is its */
+  cx_par_readset *rs; /* latest allocation, trimmed when published */
   cx_mv_version *written[CX_VM_MAX_CELLS];
   cx_vm_buf vm;
   uint64_t executions, reexecutions, validation_failures, dependency_waits;
@@ -58,10 +71,8 @@ typedef struct cx_par {
   cx_base_read_fn read;
   void *read_ctx;
   uint8_t *statuses;
-  _Atomic(cx_par_readset *) *readsets;
+  cx_par_tx *txs;
   cx_mv_version **locs;
-  size_t *loc_off;
-  uint32_t *n_locs;
   size_t tx_cap, locs_cap;
   atomic_int error;
   unsigned k;    /* worker states prepared */
@@ -89,7 +100,8 @@ int cx_par_reset(cx_par *p, const cx_exec_input *in, cx_base_read_fn read,
  * claims the next free worker state. Runs tasks until the scheduler is
  * done, then the final pass: claims worker states one by one (however many
  * invocations run) and sets each one's `out`/`out_n` to the final values
- * of the slots it created that a committed transaction wrote, sorted. */
+ * of the slots it created that a committed transaction wrote, sorted;
+ * then claims ranges of transactions and writes their statuses. */
 void cx_par_work(void *arg, unsigned worker);
 
 /* Sums the workers' counters into c; threads = invocations that ran. */

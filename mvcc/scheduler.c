@@ -7,7 +7,12 @@
 
 #include "cx_error.h"
 
-enum { ST_READY, ST_EXECUTING, ST_EXECUTED, ST_ABORTING };
+enum {
+  ST_READY = CX_STM_READY,
+  ST_EXECUTING = CX_STM_EXECUTING,
+  ST_EXECUTED = CX_STM_EXECUTED,
+  ST_ABORTING = CX_STM_ABORTING
+};
 
 static const cx_task no_task = {CX_TASK_NONE, 0, 0};
 
@@ -41,6 +46,26 @@ int cx_stm_reset(cx_stm *s, uint32_t n) {
 
 static cx_spin *tx_lock(cx_stm *s, uint32_t txn) { return &s->txs[txn].lock; }
 
+#define ST(inc, status) ((uint64_t)(inc) << 2 | (status))
+#define ST_STATUS(st) ((unsigned)((st) & 3))
+#define ST_INC(st) ((uint32_t)((st) >> 2))
+
+/* Every state access is sequentially consistent (see scheduler.h). */
+static uint64_t load_state(cx_stm *s, uint32_t txn) {
+  return atomic_load(&s->txs[txn].state);
+}
+
+/* A move made by the transaction's owner (see scheduler.h). */
+static void store_state(cx_stm *s, uint32_t txn, uint64_t st) {
+  atomic_store(&s->txs[txn].state, st);
+}
+
+/* from -> to, when the state is still `from`. */
+static int cas_state(cx_stm *s, uint32_t txn, uint64_t from, uint64_t to) {
+  uint_fast64_t expect = from;
+  return atomic_compare_exchange_strong(&s->txs[txn].state, &expect, to);
+}
+
 static void decrease_idx(cx_stm *s, atomic_uint_fast64_t *idx,
                          uint64_t target) {
   uint_fast64_t cur = atomic_load(idx);
@@ -60,17 +85,12 @@ static void check_done(cx_stm *s) {
 
 /* READY -> EXECUTING. */
 static int try_incarnate(cx_stm *s, uint32_t txn, uint32_t *incarnation) {
-  int ok = 0;
-  cx_spin *l = tx_lock(s, txn);
-  cx_spin_lock(l);
-  cx_stm_tx *t = &s->txs[txn];
-  if (t->status == ST_READY) {
-    t->status = ST_EXECUTING;
-    *incarnation = t->incarnation;
-    ok = 1;
-  }
-  cx_spin_unlock(l);
-  return ok;
+  uint64_t st = load_state(s, txn);
+  if (ST_STATUS(st) != ST_READY ||
+      !cas_state(s, txn, st, ST(ST_INC(st), ST_EXECUTING)))
+    return 0;
+  *incarnation = ST_INC(st);
+  return 1;
 }
 
 cx_stm_claim cx_stm_next_claim(cx_stm *s, uint32_t batch) {
@@ -97,36 +117,14 @@ cx_stm_claim cx_stm_next_claim(cx_stm *s, uint32_t batch) {
 
 void cx_stm_release(cx_stm *s) { atomic_fetch_sub(&s->num_active_tasks, 1); }
 
-cx_task cx_stm_task_for(cx_stm *s, int kind, uint32_t txn) {
-  cx_task t = {CX_TASK_NONE, txn, 0};
-  if (kind == CX_TASK_EXECUTE) {
-    if (try_incarnate(s, txn, &t.incarnation))
-      t.kind = CX_TASK_EXECUTE;
-    return t;
-  }
-  cx_spin *l = tx_lock(s, txn);
-  cx_spin_lock(l);
-  if (s->txs[txn].status == ST_EXECUTED) {
-    t.kind = CX_TASK_VALIDATE;
-    t.incarnation = s->txs[txn].incarnation;
-  }
-  cx_spin_unlock(l);
-  return t;
-}
-
+/* ABORTING -> READY with the next incarnation, by the owner. */
 static void set_ready(cx_stm *s, uint32_t txn) {
-  cx_spin *l = tx_lock(s, txn);
-  cx_spin_lock(l);
-  s->txs[txn].incarnation++;
-  s->txs[txn].status = ST_READY;
-  cx_spin_unlock(l);
+  store_state(s, txn, ST(ST_INC(load_state(s, txn)) + 1, ST_READY));
 }
 
-static void set_status(cx_stm *s, uint32_t txn, uint8_t status) {
-  cx_spin *l = tx_lock(s, txn);
-  cx_spin_lock(l);
-  s->txs[txn].status = status;
-  cx_spin_unlock(l);
+/* A move by the owner that keeps the incarnation. */
+static void set_status(cx_stm *s, uint32_t txn, unsigned status) {
+  store_state(s, txn, ST(ST_INC(load_state(s, txn)), status));
 }
 
 int cx_stm_add_dependency(cx_stm *s, uint32_t txn, uint32_t blocking,
@@ -140,7 +138,7 @@ int cx_stm_add_dependency(cx_stm *s, uint32_t txn, uint32_t blocking,
   cx_spin *l = tx_lock(s, blocking);
   cx_spin_lock(l);
   cx_stm_tx *b = &s->txs[blocking];
-  int suspended = b->status != ST_EXECUTED;
+  int suspended = ST_STATUS(load_state(s, blocking)) != ST_EXECUTED;
   if (suspended) {
     node->txn = txn;
     node->next = b->deps;
@@ -152,14 +150,8 @@ int cx_stm_add_dependency(cx_stm *s, uint32_t txn, uint32_t blocking,
   return suspended;
 }
 
-cx_task cx_stm_finish_execution(cx_stm *s, uint32_t txn,
-                                  uint32_t incarnation, int wrote_new) {
-  cx_spin *l = tx_lock(s, txn);
-  cx_spin_lock(l);
-  s->txs[txn].status = ST_EXECUTED;
-  cx_stm_dep *deps = s->txs[txn].deps;
-  s->txs[txn].deps = NULL;
-  cx_spin_unlock(l);
+void cx_stm_after_execution(cx_stm *s, uint32_t txn, cx_stm_dep *deps,
+                            int lower_validation) {
   if (deps) {
     uint32_t min = UINT32_MAX;
     for (cx_stm_dep *d = deps; d; d = d->next) {
@@ -169,39 +161,23 @@ cx_task cx_stm_finish_execution(cx_stm *s, uint32_t txn,
     }
     decrease_idx(s, &s->execution_idx, min);
   }
-  if (atomic_load(&s->validation_idx) > txn) {
-    if (!wrote_new) {
-      cx_task t = {CX_TASK_VALIDATE, txn, incarnation};
-      return t;
-    }
+  if (lower_validation)
     decrease_idx(s, &s->validation_idx, txn);
-  }
-  return no_task;
 }
 
 int cx_stm_try_validation_abort(cx_stm *s, uint32_t txn,
                                   uint32_t incarnation) {
-  int won = 0;
-  cx_spin *l = tx_lock(s, txn);
-  cx_spin_lock(l);
-  cx_stm_tx *t = &s->txs[txn];
-  if (t->status == ST_EXECUTED && t->incarnation == incarnation) {
-    t->status = ST_ABORTING;
-    won = 1;
-  }
-  cx_spin_unlock(l);
-  return won;
+  return cas_state(s, txn, ST(incarnation, ST_EXECUTED),
+                   ST(incarnation, ST_ABORTING));
 }
 
-cx_task cx_stm_finish_validation(cx_stm *s, uint32_t txn, int aborted) {
-  if (aborted) {
-    set_ready(s, txn);
-    decrease_idx(s, &s->validation_idx, (uint64_t)txn + 1);
-    if (atomic_load(&s->execution_idx) > txn) {
-      cx_task t = {CX_TASK_EXECUTE, txn, 0};
-      if (try_incarnate(s, txn, &t.incarnation))
-        return t;
-    }
+cx_task cx_stm_finish_abort(cx_stm *s, uint32_t txn) {
+  set_ready(s, txn);
+  decrease_idx(s, &s->validation_idx, (uint64_t)txn + 1);
+  if (atomic_load(&s->execution_idx) > txn) {
+    cx_task t = {CX_TASK_EXECUTE, txn, 0};
+    if (try_incarnate(s, txn, &t.incarnation))
+      return t;
   }
   return no_task;
 }

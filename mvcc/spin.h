@@ -22,15 +22,19 @@ static inline void cx_cpu_relax(void) {
 #endif
 }
 
+/* One step of waiting for another thread: pause briefly, then yield. */
+static inline void cx_spin_backoff(unsigned *spins) {
+  if (++*spins < 100)
+    cx_cpu_relax();
+  else
+    sched_yield();
+}
+
 static inline void cx_spin_lock(cx_spin *l) {
   unsigned spins = 0;
   while (atomic_exchange_explicit(l, 1, memory_order_acquire)) {
-    while (atomic_load_explicit(l, memory_order_relaxed)) {
-      if (++spins < 100)
-        cx_cpu_relax();
-      else
-        sched_yield();
-    }
+    while (atomic_load_explicit(l, memory_order_relaxed))
+      cx_spin_backoff(&spins);
   }
 }
 

@@ -36,8 +36,8 @@ typedef struct cx_vm_cell {
   uint8_t read;
   uint8_t written;
   uint64_t v0, v1;
-  void *hint; /* the read function's handle for this key (MV slot); NULL
-                 until a read function sets it */
+  void *hint; /* the read function's handle for this key (the parallel
+                 executor's read record); NULL until a read sets it */
 } cx_vm_cell;
 
 typedef struct cx_vm_buf {
