@@ -239,7 +239,12 @@ extern "C" void cx_gpu_close(cx_gpu_ctx *g) {
         memset(s->host, 0, s->host_cap);
         (void)cudaFreeHost(s->host);
       }
-      if (s->dev) (void)cudaFree(s->dev);
+      /* Released buffers are zeroed (no batch's bytes outlive the ctx);
+       * best effort: after a sticky device error the memset fails too. */
+      if (s->dev) {
+        (void)cudaMemset(s->dev, 0, s->dev_cap);
+        (void)cudaFree(s->dev);
+      }
       if (s->start) (void)cudaEventDestroy(s->start);
       if (s->stop) (void)cudaEventDestroy(s->stop);
       if (s->stream) (void)cudaStreamDestroy(s->stream);

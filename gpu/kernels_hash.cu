@@ -9,6 +9,7 @@
 
 #define CX_GPU_HASH_THREADS 256
 #define CX_GPU_MERKLE_TAIL 2048 /* levels this small finish in one block */
+#define CX_GPU_TAIL_THREADS 1024
 
 static __global__ void cx_gpu_sha256_kernel(size_t n, const uint8_t *data,
                                             const uint32_t *off,
@@ -33,9 +34,12 @@ static __global__ void cx_gpu_level_kernel(size_t w, const uint8_t *src,
   cx_hd_merkle_pair((const uint8_t(*)[32])src, w, i, dst + 32 * i);
 }
 
-/* One block: levels from w down to 1, then the root to root. */
-static __global__ void cx_gpu_tail_kernel(size_t w, uint8_t *a, uint8_t *b,
-                                          uint8_t *root) {
+/* One block: levels from w down to 1, then the root to root. The launch
+ * bound makes ptxas fit 1024 threads in the register file (64 registers a
+ * thread); without it sm_75 code needs 62, one step from a launch that
+ * fails with "too many resources requested". */
+static __global__ void __launch_bounds__(CX_GPU_TAIL_THREADS)
+    cx_gpu_tail_kernel(size_t w, uint8_t *a, uint8_t *b, uint8_t *root) {
   uint8_t *src = a, *dst = b;
   while (w > 1) {
     size_t half = (w + 1) / 2;
@@ -82,6 +86,6 @@ cudaError_t cx_gpu_launch_merkle(cudaStream_t s, size_t n,
     dst = t;
     w = half;
   }
-  cx_gpu_tail_kernel<<<1, 1024, 0, s>>>(w, src, dst, d_root);
+  cx_gpu_tail_kernel<<<1, CX_GPU_TAIL_THREADS, 0, s>>>(w, src, dst, d_root);
   return cudaGetLastError();
 }

@@ -90,6 +90,8 @@ typedef struct cx_sched_config {
    *   hang=P   probability that a device batch hangs past its deadline
    *            (it completes once abandoned; the late result is dropped)
    *   delay_us=N     latency added to every device batch
+   *   hang_ms=N      longest a hung batch holds the device (default 10000;
+   *                  a hang is a timeout only while deadline_ms < hang_ms)
    *   seed=N         fault RNG seed (faults are drawn in submission order,
    *                  so a single-threaded caller replays exactly)
    *   fail_first=N   the first N batches fail (breaker tests)
