@@ -152,9 +152,11 @@ typedef struct cx_block_result {
 
 /* Executes one block on top of the current state and commits it durably as
  * height()+1. On success fills *out (release with cx_block_result_free).
- * Malformed or invalid transactions are statuses, not errors; errors are
- * I/O, database or resource-limit failures, and leave the database at the
- * previous block (nothing half-written). Requires a loaded genesis. */
+ * Malformed or invalid transactions are statuses, not errors. Errors:
+ * CX_EINVAL (NULL arguments), CX_ESTATE (no genesis loaded yet),
+ * CX_ELIMIT (see CX_MAX_BLOCK_*), or an I/O, database or memory failure;
+ * every error leaves the database at the previous block (nothing
+ * half-written), and the code is returned whether or not err is NULL. */
 CX_API int cx_engine_execute_block(cx_engine *e, const cx_block *in,
                                    cx_block_result *out, cx_error *err);
 

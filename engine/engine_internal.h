@@ -134,8 +134,8 @@ void cx_work_abandon(cx_engine *e, cx_block_work *w);
 double cx_now_s(void);
 
 /* Wraps a block failure: says the chain is still at `height` and what to
- * do. Returns err's code. */
-int cx_block_fail(cx_error *err, uint64_t height, const char *stage);
+ * do. Returns rc, the failure's code (err may be NULL). */
+int cx_block_fail(cx_error *err, int rc, uint64_t height, const char *stage);
 
 /* --- pipeline_overlap.c ----------------------------------------------- */
 

@@ -346,6 +346,26 @@ static int load_expect(const cJSON *ex, cx_fixture *f, cx_error *err) {
   return CX_OK;
 }
 
+/* Offset of the first NUL character inside the JSON document text[0..n)
+ * (the escape \u0000, or a raw 0 byte), or n when there is none. cJSON
+ * hands strings over NUL-terminated, so "5\u0000junk" would read as "5"
+ * and an invalid value would pass every rule; no rule of SPEC section 6
+ * admits a NUL, so the document is refused instead. Backslashes occur
+ * only inside strings of a parsed document, so escapes pair up from the
+ * start. */
+static size_t first_nul(const char *text, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (text[i] == '\0')
+      return i;
+    if (text[i] != '\\' || i + 1 >= n)
+      continue;
+    if (text[i + 1] == 'u' && i + 5 < n && !memcmp(text + i + 2, "0000", 4))
+      return i;
+    i += text[i + 1] == 'u' ? 5 : 1;
+  }
+  return n;
+}
+
 /* Line and column of byte offset `at` in text, for JSON syntax errors. */
 static void line_col(const char *text, size_t at, size_t *line, size_t *col) {
   *line = 1;
@@ -437,6 +457,17 @@ int cx_fixture_parse(const char *json, size_t len, cx_fixture **out,
     return cx_error_set(err, CX_EFIXTURE,
                         "not valid JSON (unexpected text after the document "
                         "at line %zu, column %zu)",
+                        line, col);
+  }
+  size_t doc_len = end && end >= json ? (size_t)(end - json) : len;
+  size_t nul = first_nul(json, doc_len);
+  if (nul < doc_len) {
+    size_t line, col;
+    line_col(json, nul, &line, &col);
+    cJSON_Delete(root);
+    return cx_error_set(err, CX_EFIXTURE,
+                        "a string holds a NUL character (\\u0000) at line "
+                        "%zu, column %zu; no fixture field admits one",
                         line, col);
   }
   cx_fixture *f = calloc(1, sizeof *f);

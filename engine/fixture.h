@@ -62,7 +62,9 @@ typedef struct cx_fixture {
 /* Parses a fixture from JSON text (len bytes, need not be NUL-terminated).
  * Returns CX_OK and a new fixture in *out (release with cx_fixture_free),
  * CX_EFIXTURE with a message naming the rule and the JSON path when the
- * text breaks a rule of SPEC section 6, or CX_ENOMEM. */
+ * text breaks a rule of SPEC section 6, or CX_ENOMEM. A NUL character
+ * (\u0000) in any string, ignored fields included, refuses the document:
+ * cJSON's strings end at a NUL, which would hide the rest of a value. */
 int cx_fixture_parse(const char *json, size_t len, cx_fixture **out,
                      cx_error *err);
 

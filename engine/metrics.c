@@ -116,18 +116,27 @@ int cx_engine_metrics_write_file(cx_engine *e, const char *path,
                                  cx_error *err) {
   if (e == NULL || path == NULL)
     return cx_error_set(err, CX_EINVAL, "metrics file: NULL argument");
-  size_t need = cx_engine_metrics(e, NULL, 0);
-  char *text = malloc(need + 1);
   size_t tlen = strlen(path) + 32;
   char *tmp = malloc(tlen);
-  if (text == NULL || tmp == NULL) {
+  char *text = NULL;
+  size_t len = 0;
+  /* Counters may gain digits between sizing and rendering (blocks may run
+   * meanwhile): render again into a larger buffer rather than write a
+   * document cut in the middle of a line. */
+  for (size_t need = cx_engine_metrics(e, NULL, 0) + 256; tmp != NULL;
+       need = len + 256) {
+    free(text);
+    if ((text = malloc(need)) == NULL)
+      break;
+    len = cx_engine_metrics(e, text, need);
+    if (len == 0 || len < need)
+      break;
+  }
+  if (text == NULL || tmp == NULL || len == 0) {
     free(text);
     free(tmp);
     return cx_error_set(err, CX_ENOMEM, "no memory for the metrics text");
   }
-  size_t len = cx_engine_metrics(e, text, need + 1);
-  if (len > need) /* grew in between: keep what fits, it is consistent */
-    len = need;
   snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
   int rc = CX_OK;
   FILE *f = fopen(tmp, "w");

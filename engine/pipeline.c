@@ -14,15 +14,16 @@ double cx_now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int cx_block_fail(cx_error *err, uint64_t height, const char *stage) {
-  if (err == NULL)
-    return CX_EIO;
-  return cx_error_wrap(err,
-                       "block %llu not committed (%s); the database stays at "
-                       "height %llu, and the block can be executed again "
-                       "once the cause is fixed",
-                       (unsigned long long)height + 1, stage,
-                       (unsigned long long)height);
+int cx_block_fail(cx_error *err, int rc, uint64_t height, const char *stage) {
+  /* rc, not err->code: with a NULL err the cause is known only here. */
+  if (err != NULL)
+    cx_error_wrap(err,
+                  "block %llu not committed (%s); the database stays at "
+                  "height %llu, and the block can be executed again "
+                  "once the cause is fixed",
+                  (unsigned long long)height + 1, stage,
+                  (unsigned long long)height);
+  return rc;
 }
 
 /* --- Work buffers -------------------------------------------------------- */
@@ -417,7 +418,7 @@ int cx_engine_execute_block(cx_engine *e, const cx_block *in,
   }
   if (rc != CX_OK) {
     cx_work_abandon(e, w);
-    return cx_block_fail(err, h, stage);
+    return cx_block_fail(err, rc, h, stage);
   }
   cx_work_publish(e, w, out);
   return CX_OK;

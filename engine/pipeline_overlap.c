@@ -121,21 +121,22 @@ static int run_loop(overlap *o, cx_error *err) {
       /* The earlier block's failure is the one to report. */
       copy_err(err, &o->commit.err);
       cx_work_abandon(o->e, slot(o, o->committing));
-      return cx_block_fail(err, o->h0 + o->committed, "committing");
+      return cx_block_fail(err, crc, o->h0 + o->committed, "committing");
     }
     if (rc != CX_OK) {
       cx_work_abandon(o->e, w);
-      return cx_block_fail(err, o->h0 + o->committed, stage);
+      return cx_block_fail(err, rc, o->h0 + o->committed, stage);
     }
     memcpy(prev, w->rec.state_root, 32);
     o->commit.w = w;
     o->committing = i;
     cx_stage_thread_submit(&o->commit_t, run_commit, &o->commit);
   }
-  if (finish_commit(o) != CX_OK) {
+  int crc = finish_commit(o);
+  if (crc != CX_OK) {
     copy_err(err, &o->commit.err);
     cx_work_abandon(o->e, slot(o, o->committing));
-    return cx_block_fail(err, o->h0 + o->committed, "committing");
+    return cx_block_fail(err, crc, o->h0 + o->committed, "committing");
   }
   return CX_OK;
 }

@@ -9,14 +9,16 @@ function(cx_cli_test topic script)
                    ${CHAINEXEC_SHARED_DIR} ${ARGN})
   set_tests_properties(chainexec.cli.${topic} PROPERTIES
     LABELS "cli" TIMEOUT 300 SKIP_RETURN_CODE 77
-    ENVIRONMENT "CX_SHARED_DIR=${CHAINEXEC_SHARED_DIR}")
+    ENVIRONMENT "CX_SHARED_DIR=${CHAINEXEC_SHARED_DIR};CX_CLI_HAVE_BENCH=$<BOOL:${CHAINEXEC_BUILD_BENCH}>")
 endfunction()
 
 cx_cli_test(help help.sh)
 cx_cli_test(invalid invalid.sh)
 cx_cli_test(resume resume.sh)
 cx_cli_test(gen_roundtrip gen_roundtrip.sh)
-cx_cli_test(bench_tps bench_tps.sh)
+if(CHAINEXEC_BUILD_BENCH) # `chainexec bench` exists only with the benchmarks
+  cx_cli_test(bench_tps bench_tps.sh)
+endif()
 cx_cli_test(metrics metrics.sh)
 
 # One replay matrix per shared fixture, so a failure names the fixture.

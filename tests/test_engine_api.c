@@ -420,6 +420,14 @@ Test(api, limits_and_bad_arguments) {
   cx_block heavy = {2, ptrs, lens}; /* lengths only: checked before reading */
   cr_assert_eq(cx_engine_execute_block(e, &heavy, &res, &err), CX_ELIMIT);
   cr_assert(strstr(err.message, "1 GiB") != NULL, "%s", err.message);
+  /* Without an error object the code is still the cause, not a stand-in. */
+  cr_assert_eq(cx_engine_execute_block(e, &big, &res, NULL), CX_ELIMIT);
+  cx_block two[2] = {heavy, heavy}; /* n > 1: the overlapped path */
+  cx_block_result res2[2];
+  cr_assert_eq(cx_engine_execute_blocks(e, 1, two, res2, NULL, NULL),
+               CX_ELIMIT);
+  cr_assert_eq(cx_engine_execute_blocks(e, 2, two, res2, NULL, NULL),
+               CX_ELIMIT);
   cx_block nulls = {3, NULL, NULL};
   cr_assert_eq(cx_engine_execute_block(e, &nulls, &res, &err), CX_EINVAL);
   cr_assert_eq(cx_engine_execute_block(NULL, &nulls, &res, &err), CX_EINVAL);

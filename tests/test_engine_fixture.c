@@ -217,6 +217,31 @@ Test(fixture, u64_rules) {
          "genesis.kv[0].value", "decimal string");
 }
 
+/* cJSON strings end at a NUL: "5\u0000junk" must not pass as "5", nor
+ * "\u0000zz" as an empty transaction. An escaped backslash before
+ * "u0000" is not a NUL. */
+Test(fixture, nul_in_strings) {
+  refuse(DOC(FMT,
+             "[{\"address\": \"" ADDR_A "\", \"balance\": \"5\\u0000junk\"}]",
+             KV, BLOCKS, ""),
+         "line 1, column", "NUL");
+  refuse(DOC(FMT, ACCOUNTS, KV, "[{\"txs\": [\"\\u0000zz\"]}]", ""),
+         "line 1, column", "NUL");
+  refuse(DOC("\"chainexec-fixture/1\\u0000x\"", ACCOUNTS, KV, BLOCKS, ""),
+         "\\u0000", "NUL");
+  const char raw[] = "{\"format\": \"chainexec-fixture/1\0\", \"genesis\": "
+                     "{}, \"blocks\": []}";
+  cx_fixture *f = NULL;
+  cx_error err;
+  cx_error_clear(&err);
+  cr_expect_eq(cx_fixture_parse(raw, sizeof raw - 1, &f, &err), CX_EFIXTURE,
+               "a raw NUL byte in a string was accepted");
+  cx_fixture_free(f);
+  f = parse_ok(DOC(FMT, ACCOUNTS, KV, BLOCKS,
+                   ", \"note\": \"C:\\\\u0000 is text\""));
+  cx_fixture_free(f);
+}
+
 Test(fixture, duplicate_genesis_entries) {
   /* The same address in two cases is the same address. */
   refuse(DOC(FMT,

@@ -232,11 +232,13 @@ Test(pipeline, failure_midway_commits_prefix) {
 
 /* Metrics read from another thread while an overlapped run commits. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 typedef struct reader_arg {
   cx_engine *e;
   atomic_int stop;
+  atomic_int started; /* set after the first read */
   unsigned reads;
 } reader_arg;
 
@@ -248,6 +250,7 @@ static void *metrics_reader(void *p) {
     cr_assert_gt(need, 0);
     cr_assert(strstr(buf, "chainexec_blocks_total") != NULL);
     a->reads++;
+    atomic_store(&a->started, 1);
   }
   return NULL;
 }
@@ -264,8 +267,13 @@ Test(pipeline, metrics_while_running) {
   cx_engine *e = chain_engine(&c, &cfg);
   reader_arg a = {.e = e};
   atomic_init(&a.stop, 0);
+  atomic_init(&a.started, 0);
   pthread_t t;
   cr_assert_eq(pthread_create(&t, NULL, metrics_reader, &a), 0);
+  /* The reader is running before the blocks start, whatever the
+   * scheduler does: reads > 0 below does not depend on timing. */
+  while (!atomic_load(&a.started))
+    sched_yield();
   cx_block_result out[N_BLOCKS];
   size_t done;
   cx_error err = {0};

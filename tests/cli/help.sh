@@ -1,6 +1,9 @@
 # Every subcommand answers --help on stdout with exit 0; the top level too.
 . "$(dirname "$0")/lib.sh"
-for cmd in "" replay gen info devices version bench "bench tps"; do
+cmds=("" replay gen info devices version bench)
+# `bench tps` is there only in a build with the benchmarks.
+[ "${CX_CLI_HAVE_BENCH:-1}" = 0 ] || cmds+=("bench tps")
+for cmd in "${cmds[@]}"; do
   # shellcheck disable=SC2086
   run_expect 0 "help_${cmd// /_}" "$BIN" $cmd --help || continue
   grep -q "usage: chainexec" "$WORK/help_${cmd// /_}.out" ||
