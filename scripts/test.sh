@@ -3,8 +3,9 @@
 #   1. the normal build (CUDA kernels compiled when nvcc exists), all tests;
 #   2. an ASan+UBSan build, all tests;
 #   3. a TSan build of the concurrency drivers (tests/tsan: Criterion cannot
-#      start under TSan, Snaipe/Criterion#274), label `tsan`.
-# Usage: scripts/test.sh [--only normal|asan|tsan] [--keep-going]
+#      start under TSan, Snaipe/Criterion#274), label `tsan`;
+#   4. the libFuzzer harnesses, CX_FUZZ_SECONDS (default 60) each.
+# Usage: scripts/test.sh [--only normal|asan|tsan|fuzz] [--keep-going]
 # Build trees go to build/test-*; set CX_TEST_ITERS / CX_TEST_SEED to soak
 # or replay a random test.
 set -euo pipefail
@@ -14,9 +15,9 @@ only=""
 keep_going=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --only) only="${2:?--only needs normal, asan or tsan}"; shift 2 ;;
+    --only) only="${2:?--only needs normal, asan, tsan or fuzz}"; shift 2 ;;
     --keep-going) keep_going=1; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +37,11 @@ run_stage() {
   echo "== [$name] test"
   local args=(--test-dir "$dir" --output-on-failure -j "$jobs" --timeout 1800)
   [ -n "$filter" ] && args+=(-L "$filter")
+  # Tests that show an open bug fail until it is fixed; name them, skip them.
+  args+=(-LE known_failure)
+  local known
+  known=$(ctest --test-dir "$dir" -N -L known_failure | sed -n 's/^ *Test *#[0-9]*: //p')
+  [ -n "$known" ] && echo "== [$name] excluded, known open bugs (ctest -L known_failure): $known"
   if ctest "${args[@]}"; then
     echo "== [$name] passed in $((SECONDS - start)) s"
   else
@@ -53,6 +59,19 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 run_stage normal "" -DCHAINEXEC_SANITIZE=OFF
 run_stage asan "" -DCHAINEXEC_SANITIZE=address,undefined -DCHAINEXEC_CUDA=OFF
 run_stage tsan tsan -DCHAINEXEC_SANITIZE=thread -DCHAINEXEC_CUDA=OFF
+
+# Fuzzing: each libFuzzer harness for a bounded time (clang + libFuzzer).
+if [ -z "$only" ] || [ "$only" = fuzz ]; then
+  start=$SECONDS
+  echo "== [fuzz] libFuzzer harnesses, ${CX_FUZZ_SECONDS:-60} s each"
+  if bash scripts/fuzz.sh --seconds "${CX_FUZZ_SECONDS:-60}"; then
+    echo "== [fuzz] passed in $((SECONDS - start)) s"
+  else
+    echo "== [fuzz] FAILED after $((SECONDS - start)) s"
+    failed+=(fuzz)
+    [ "$keep_going" = 1 ] || exit 1
+  fi
+fi
 
 if [ "${#failed[@]}" -ne 0 ]; then
   echo "== FAILED stages: ${failed[*]}"
