@@ -500,6 +500,15 @@ int cx_fixture_load(const char *path, cx_fixture **out, cx_error *err) {
     len += got;
     if (len < cap)
       break;
+    if (cap >= CX_FIXTURE_MAX_BYTES) {
+      free(buf);
+      fclose(fp);
+      return cx_error_set(err, CX_ELIMIT,
+                          "fixture %s is larger than the %llu MiB limit; "
+                          "split its blocks into several files",
+                          path,
+                          (unsigned long long)(CX_FIXTURE_MAX_BYTES >> 20));
+    }
     char *nb = realloc(buf, cap *= 2);
     if (!nb) {
       free(buf);

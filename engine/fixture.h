@@ -68,8 +68,13 @@ typedef struct cx_fixture {
 int cx_fixture_parse(const char *json, size_t len, cx_fixture **out,
                      cx_error *err);
 
+/* Largest fixture file cx_fixture_load reads (a bound on input, so that
+ * `replay /dev/zero` fails cleanly instead of exhausting memory). */
+#define CX_FIXTURE_MAX_BYTES ((size_t)1 << 30) /* 1 GiB */
+
 /* Reads and parses the file at path: cx_fixture_parse, plus CX_EIO when
- * the file cannot be read (the message names the path). */
+ * the file cannot be read and CX_ELIMIT when it is larger than
+ * CX_FIXTURE_MAX_BYTES (the message names the path). */
 int cx_fixture_load(const char *path, cx_fixture **out, cx_error *err);
 
 /* Releases a fixture and everything it owns. NULL is a no-op. */

@@ -9,9 +9,12 @@ int cx_store_fail_path(const char *path, unsigned max_readers, int rc,
   const char *detail = mdb_strerror(rc);
   switch (rc) {
   case ENOSPC:
+  case EDQUOT:
+  case EFBIG: /* a file-size limit (ulimit -f) is full disk from our side */
     return cx_error_set(err, CX_ENOSPC,
-                        "%s: no space left on the device holding the store "
-                        "while %s (%s); free disk space and retry",
+                        "%s: no space left for the store while %s (%s); free "
+                        "disk space (or raise the quota or file-size limit) "
+                        "and retry",
                         path, what, detail);
   case EACCES:
   case EPERM:

@@ -472,3 +472,14 @@ Test(fixture, generated_expect_covers_statuses) {
   cr_assert_arr_eq(g, f->expect_genesis_root, 32);
   cx_fixture_free(f);
 }
+
+/* An endless input is refused at CX_FIXTURE_MAX_BYTES, not read until
+ * memory runs out. */
+Test(fixture, endless_file_hits_the_size_limit) {
+  cx_fixture *f = NULL;
+  cx_error err = {0};
+  cr_assert_eq(cx_fixture_load("/dev/zero", &f, &err), CX_ELIMIT, "%s",
+               err.message);
+  cr_assert_null(f);
+  cr_assert(strstr(err.message, "/dev/zero") != NULL, "%s", err.message);
+}
