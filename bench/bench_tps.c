@@ -91,8 +91,13 @@ static int parse_args(int argc, char **argv, tps_opts *o) {
       cx_cli_u64(&a, "--blocks", v, 1, 100000, &o->blocks);
     else if (cx_cli_opt(&a, "--seed", &v))
       cx_cli_u64(&a, "--seed", v, 0, UINT64_MAX, &o->seed);
-    else if (cx_cli_opt(&a, "--plot", &v))
+    else if (cx_cli_opt(&a, "--plot", &v)) {
+      /* The path is spliced into a gnuplot script between quotes. */
+      if (!a.bad && (strchr(v, '\'') || strchr(v, '\n')))
+        return cx_cli_usage("bench tps", "--plot path must not contain a "
+                            "quote or a newline");
       o->plot = v;
+    }
     else if (cx_cli_opt(&a, "--durability", &v)) {
       if (!a.bad && !strcmp(v, "sync"))
         o->cfg.durability = CX_SYNC;

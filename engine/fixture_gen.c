@@ -11,6 +11,7 @@
  * later transactions stay valid. Injected bad ones (signature, nonce,
  * bytes) never commit. The engine is used only to compute `expect`.
  */
+#include "chainexec.h"
 #include "fixture.h"
 
 #include <pthread.h>
@@ -407,9 +408,10 @@ static int run_reference(cx_engine *e, cx_fixture *f, size_t i, cx_error *err) {
 static int check_params(const cx_fixture_gen_params *p, cx_error *err) {
   if (p->accounts < 1 || p->accounts > 10000000)
     return cx_error_set(err, CX_EINVAL, "accounts must be 1..10000000");
-  if (p->txs > 10000000 || p->blocks > 1000000)
+  if (p->txs > CX_MAX_BLOCK_TXS || p->blocks > 1000000)
     return cx_error_set(err, CX_EINVAL,
-                        "at most 1000000 blocks of 10000000 transactions");
+                        "at most 1000000 blocks of 1000000 "
+                        "transactions (CX_MAX_BLOCK_TXS)");
   if (!(p->bad_rate >= 0 && p->bad_rate <= 1))
     return cx_error_set(err, CX_EINVAL, "bad rate must be within 0..1");
   return CX_OK;

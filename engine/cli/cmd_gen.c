@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chainexec.h"
 #include "cli.h"
 #include "fixture.h"
 
@@ -43,7 +44,7 @@ int cx_cli_gen(int argc, char **argv) {
     else if (cx_cli_opt(&a, "--blocks", &v))
       have_b = cx_cli_u64(&a, "--blocks", v, 0, 1000000, &p.blocks);
     else if (cx_cli_opt(&a, "--txs", &v))
-      have_t = cx_cli_u64(&a, "--txs", v, 0, 10000000, &p.txs);
+      have_t = cx_cli_u64(&a, "--txs", v, 0, CX_MAX_BLOCK_TXS, &p.txs);
     else if (cx_cli_opt(&a, "--seed", &v))
       cx_cli_u64(&a, "--seed", v, 0, UINT64_MAX, &p.seed);
     else if (cx_cli_opt(&a, "--bad-rate", &v))
