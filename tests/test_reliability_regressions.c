@@ -14,37 +14,11 @@
 
 #include "chainexec.h"
 #include "cx_test.h"
+#include "test_reliability_util.h"
 #include "mvcc.h"
 #include "tx.h"
 
 TestSuite(reliability_regressions);
-
-static char *make_tmpdir(void) {
-  char tmpl[] = "/tmp/cx-rel-XXXXXX";
-  char *d = mkdtemp(tmpl);
-  cr_assert_not_null(d);
-  return strdup(d);
-}
-
-static void rm_db(const char *dir) {
-  char p[512];
-  snprintf(p, sizeof p, "%s/data.mdb", dir);
-  unlink(p);
-  snprintf(p, sizeof p, "%s/lock.mdb", dir);
-  unlink(p);
-  rmdir(dir);
-}
-
-/* Opens the database at dir with one thread, no pipeline, no fsync. */
-static cx_engine *open_at(const char *dir, cx_error *err) {
-  cx_config cfg;
-  cx_config_default(&cfg);
-  cfg.db_path = dir;
-  cfg.threads = 1;
-  cfg.pipeline = false;
-  cfg.durability = CX_NOSYNC;
-  return cx_engine_open(&cfg, err);
-}
 
 /* Found by scripts/fault-campaign.sh (gpu section) and then by a plain
  * replay: with the pipeline on, a block that follows a block without
