@@ -204,8 +204,10 @@ CX_API int cx_engine_get_account(cx_engine *e, const uint8_t address[20],
 CX_API int cx_engine_get_kv(cx_engine *e, const uint8_t key[32],
                             uint64_t *value, cx_error *err);
 
-/* Roots and status counts of a committed block (statuses and counters are
- * not stored: statuses is NULL in *out). CX_ENOTFOUND above height(). */
+/* Roots, status counts and statuses of a committed block (counters are not
+ * stored). out->statuses is allocated (release with cx_block_result_free)
+ * and holds tx_count statuses; NULL for a block without transactions.
+ * CX_ENOTFOUND above height(). */
 CX_API int cx_engine_block_roots(cx_engine *e, uint64_t height,
                                  cx_block_result *out, cx_error *err);
 

@@ -293,7 +293,24 @@ int cx_engine_block_roots(cx_engine *e, uint64_t height, cx_block_result *out,
   memcpy(out->write_root, rec.write_root, 32);
   memcpy(out->state_root, rec.state_root, 32);
   memcpy(out->status_counts, rec.status_counts, sizeof out->status_counts);
-  return CX_OK;
+  if (rec.tx_count == 0)
+    return CX_OK;
+  out->statuses = malloc(rec.tx_count);
+  if (out->statuses == NULL)
+    return cx_error_set(err, CX_ENOMEM, "no memory for block statuses");
+  rc = cx_store_block_statuses(e->store, height, out->statuses, rec.tx_count,
+                               err);
+  if (rc == CX_ENOTFOUND) { /* committed without statuses */
+    free(out->statuses);
+    out->statuses = NULL;
+    cx_error_clear(err);
+    return CX_OK;
+  }
+  if (rc != CX_OK) {
+    free(out->statuses);
+    out->statuses = NULL;
+  }
+  return rc;
 }
 
 void cx_block_result_free(cx_block_result *r) {

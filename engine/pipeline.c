@@ -322,6 +322,7 @@ int cx_work_roots(cx_block_work *w, uint64_t height,
     return cx_error_set(err, rc, "computing the roots of block %llu: %s",
                         (unsigned long long)height, cx_strerror(rc));
   cx_state_root_next(prev_state_root, rec->write_root, rec->state_root);
+  rec->statuses = w->statuses; /* stored with the block for replays */
   w->counters.roots_s += cx_now_s() - t0;
   return CX_OK;
 }

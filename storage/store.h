@@ -5,6 +5,7 @@
  *   accounts  address(20)            -> balance u64 LE || nonce u64 LE
  *   kv        key(32)                -> value u64 LE
  *   blocks    height u64 big-endian  -> cx_block_record (160 bytes, LE)
+ *   statuses  height u64 big-endian  -> tx_count status bytes (schema 2)
  *   meta      "format", "schema", "height", "genesis_root", "state_root",
  *             "map_size"
  * A key never written reads as zero; a written zero value is stored (a
@@ -49,7 +50,7 @@
 #include "state.h" /* cx_key, cx_entry */
 
 /* Schema version this build reads and writes. */
-#define CX_STORE_SCHEMA_VERSION 1u
+#define CX_STORE_SCHEMA_VERSION 2u /* 2: per-block statuses table */
 
 typedef struct cx_store cx_store;
 
@@ -128,6 +129,10 @@ typedef struct cx_block_record {
   uint8_t tx_root[32], receipts_root[32], write_root[32], state_root[32];
   uint32_t tx_count;
   uint32_t status_counts[7]; /* indexed by tx status code 0..6 */
+  /* tx_count statuses to store with the block (table `statuses`), or NULL
+   * to store none. Read back with cx_store_block_statuses();
+   * cx_store_block() leaves it NULL. */
+  const uint8_t *statuses;
 } cx_block_record;
 
 /* Commits one block in one write transaction: the puts of `writes` (n
@@ -148,6 +153,12 @@ int cx_store_commit_block(cx_store *s, const cx_block_record *rec,
  * (height 0 has no row: genesis is in meta). Thread-safe. */
 int cx_store_block(cx_store *s, uint64_t height, cx_block_record *out,
                    cx_error *err);
+
+/* Copies the n statuses stored with block `height` into out. CX_ENOTFOUND
+ * when none were stored (the commit passed NULL, or the block has no
+ * transactions); CX_ECORRUPT when the stored count is not n. Thread-safe. */
+int cx_store_block_statuses(cx_store *s, uint64_t height, uint8_t *out,
+                            size_t n, cx_error *err);
 
 /* Current value of key (in its own short read transaction): an account
  * gives balance, nonce; a kv key gives value, 0. Absent: 0, 0.

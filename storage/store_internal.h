@@ -30,7 +30,8 @@ enum cx_table {
   CX_TABLE_KV = 1,
   CX_TABLE_BLOCKS = 2,
   CX_TABLE_META = 3,
-  CX_TABLE_COUNT = 4
+  CX_TABLE_STATUSES = 4,
+  CX_TABLE_COUNT = 5
 };
 
 extern const char *const cx_table_names[CX_TABLE_COUNT];

@@ -11,8 +11,8 @@
 
 #define CX_MIB ((size_t)1 << 20)
 
-const char *const cx_table_names[CX_TABLE_COUNT] = {"accounts", "kv", "blocks",
-                                                    "meta"};
+const char *const cx_table_names[CX_TABLE_COUNT] = {
+    "accounts", "kv", "blocks", "meta", "statuses"};
 
 void cx_store_config_default(cx_store_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -154,7 +154,9 @@ static int open_tables(cx_store *s, MDB_txn *txn, cx_error *err) {
   rc = check_schema(s, txn, err);
   if (rc != CX_OK)
     return rc;
-  for (int t = 0; t < CX_TABLE_META; t++) {
+  for (int t = 0; t < CX_TABLE_COUNT; t++) {
+    if (t == CX_TABLE_META)
+      continue;
     rc = mdb_dbi_open(txn, cx_table_names[t], 0, &s->dbi[t]);
     if (rc == MDB_NOTFOUND)
       return cx_error_set(err, CX_ECORRUPT,

@@ -74,6 +74,36 @@ int cx_store_block(cx_store *s, uint64_t height, cx_block_record *out,
                       CX_BLOCK_ROW_LEN);
   else
     cx_codec_block_decode(height, v.mv_data, out);
+  out->statuses = NULL;
+  cx_store_read_end(s, txn);
+  return rc;
+}
+
+int cx_store_block_statuses(cx_store *s, uint64_t height, uint8_t *out,
+                            size_t n, cx_error *err) {
+  if (!s || (n && !out))
+    return cx_error_set(err, CX_EINVAL, "block statuses: NULL argument");
+  MDB_txn *txn;
+  int rc = cx_store_read_begin(s, &txn, err);
+  if (rc != CX_OK)
+    return rc;
+  uint8_t key[8];
+  cx_codec_put_u64be(key, height);
+  MDB_val k = cx_codec_val(key, 8), v;
+  rc = mdb_get(txn, s->dbi[CX_TABLE_STATUSES], &k, &v);
+  if (rc == MDB_NOTFOUND)
+    rc = cx_error_set(err, CX_ENOTFOUND,
+                      "%s: no statuses stored for block %llu", s->path,
+                      (unsigned long long)height);
+  else if (rc != 0)
+    rc = cx_store_fail(s, rc, "reading block statuses", err);
+  else if (v.mv_size != n)
+    rc = cx_error_set(err, CX_ECORRUPT,
+                      "%s: block %llu has %zu stored statuses, expected %zu; "
+                      "the store is damaged: replay the chain",
+                      s->path, (unsigned long long)height, v.mv_size, n);
+  else
+    memcpy(out, v.mv_data, n);
   cx_store_read_end(s, txn);
   return rc;
 }

@@ -176,6 +176,10 @@ static int fill_block(cx_store *s, MDB_txn *txn, const void *ctx) {
   /* Heights only grow, so the row always goes last; MDB_APPEND refuses
    * (MDB_KEYEXIST) a row that is already there. */
   rc = mdb_put(txn, s->dbi[CX_TABLE_BLOCKS], &k, &v, MDB_APPEND);
+  if (rc == 0 && b->rec->statuses && b->rec->tx_count) {
+    MDB_val sv = cx_codec_val(b->rec->statuses, b->rec->tx_count);
+    rc = mdb_put(txn, s->dbi[CX_TABLE_STATUSES], &k, &sv, MDB_APPEND);
+  }
   if (rc == 0)
     rc = put_chain_meta(s, txn, b->rec->height, b->rec->state_root);
   return rc;

@@ -287,12 +287,14 @@ Test(api, transfers_by_hand) {
   cx_block_result stored;
   cr_assert_eq(cx_engine_block_roots(e, 1, &stored, &err), 0, "%s",
                err.message);
-  cr_assert_null(stored.statuses);
+  cr_assert_not_null(stored.statuses); /* kept with the block */
+  cr_assert_arr_eq(stored.statuses, res.statuses, res.tx_count);
   cr_assert_arr_eq(stored.state_root, res.state_root, 32);
   cr_assert_arr_eq(stored.write_root, res.write_root, 32);
   cr_assert_arr_eq(stored.status_counts, res.status_counts,
                    sizeof res.status_counts);
   cr_assert_eq(stored.tx_count, 9);
+  cx_block_result_free(&stored);
   cr_assert_eq(cx_engine_block_roots(e, 2, &stored, &err), CX_ENOTFOUND);
   cx_block_result_free(&res);
   te_block_free(&b);
@@ -351,6 +353,9 @@ Test(api, reopen_recovers_height_and_roots) {
     cr_assert_arr_eq(stored.receipts_root, results[i].receipts_root, 32);
     cr_assert_arr_eq(stored.write_root, results[i].write_root, 32);
     cr_assert_arr_eq(stored.state_root, results[i].state_root, 32);
+    cr_assert_arr_eq(stored.statuses, results[i].statuses,
+                     results[i].tx_count);
+    cx_block_result_free(&stored);
     cx_block_result_free(&results[i]);
   }
   uint64_t bal, nonce;

@@ -106,6 +106,7 @@ static void expect_refused_or_intact(const char *dir, const char *what) {
   memset(&r, 0, sizeof r);
   uint64_t h = cx_engine_height(e);
   cx_engine_block_roots(e, h, &r, &err);
+  cx_block_result_free(&r);
   cx_engine_close(e);
   cr_assert_fail("%s: opened at height %llu; must be refused with CX_ECORRUPT",
           what, (unsigned long long)h);

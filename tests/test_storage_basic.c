@@ -283,10 +283,12 @@ static int open_code(const char *path, cx_error *err) {
 
 Test(storage_basic, schema_mismatch_refused) {
   cx_store_close(ts_open(dir.db, 0, CX_DURABILITY_SYNC));
-  write_raw_schema(dir.db, 2);
+  write_raw_schema(dir.db, CX_STORE_SCHEMA_VERSION + 1);
   cx_error err;
   cr_assert_eq(open_code(dir.db, &err), CX_EVERSION);
-  cr_assert(strstr(err.message, "schema 2"), "%s", err.message);
+  char want[32];
+  snprintf(want, sizeof want, "schema %u", CX_STORE_SCHEMA_VERSION + 1);
+  cr_assert(strstr(err.message, want), "%s", err.message);
   cr_assert(strstr(err.message, "newer chainexec"), "%s", err.message);
   cr_assert(strstr(err.message, dir.db), "%s", err.message);
   write_raw_schema(dir.db, 0);
@@ -421,4 +423,33 @@ Test(storage_basic, bad_arguments) {
   cx_store_close(s);
   cx_store_close(NULL);
   cx_snapshot_release(NULL);
+}
+
+/* Statuses stored with a block read back exactly; a block committed
+ * without them answers CX_ENOTFOUND; a wrong count is refused. */
+Test(storage_basic, block_statuses_round_trip) {
+  cx_error err = {0};
+  cx_store *s = ts_open(dir.db, 0, CX_DURABILITY_NOSYNC);
+  cr_assert_eq(cx_store_load_genesis(s, NULL, 0, NULL, &err), CX_OK, "%s",
+               err.message);
+  uint8_t st[5] = {0, 2, 3, 0, 6}, back[5] = {9, 9, 9, 9, 9};
+  for (uint64_t h = 1; h <= 2; h++) {
+    cx_block_record rec = {.height = h, .tx_count = 5};
+    cx_entries_root(NULL, 0, rec.write_root);
+    uint8_t prev[32];
+    cx_store_state_root(s, prev);
+    cx_state_root_next(prev, rec.write_root, rec.state_root);
+    rec.statuses = h == 1 ? st : NULL;
+    cr_assert_eq(cx_store_commit_block(s, &rec, NULL, 0, &err), CX_OK, "%s",
+                 err.message);
+  }
+  cr_assert_eq(cx_store_block_statuses(s, 1, back, 5, &err), CX_OK, "%s",
+               err.message);
+  cr_assert_arr_eq(back, st, 5);
+  cr_assert_eq(cx_store_block_statuses(s, 2, back, 5, &err), CX_ENOTFOUND);
+  cr_assert_eq(cx_store_block_statuses(s, 1, back, 4, &err), CX_ECORRUPT);
+  cx_block_record rec;
+  cr_assert_eq(cx_store_block(s, 1, &rec, &err), CX_OK);
+  cr_assert_null(rec.statuses);
+  cx_store_close(s);
 }

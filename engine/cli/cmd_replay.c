@@ -143,12 +143,32 @@ static int check_stored(cx_engine *e, const cx_fixture *f, const char *db,
     memcpy(x->write_root, s.write_root, 32);
     memcpy(x->state_root, s.state_root, 32);
     memcpy(r->counts[i], s.status_counts, sizeof r->counts[i]);
+    uint8_t *stored = s.statuses; /* kept with the block since schema 2 */
+    s.statuses = NULL;
+    if (stored && s.tx_count != x->tx_count) { /* tx_root check refuses it */
+      free(stored);
+      stored = NULL;
+    }
     cx_block_result_free(&s);
     uint8_t tx_root[32], receipts[32];
-    const uint8_t *st = f->has_expect ? f->expect[i].statuses : NULL;
-    if ((rc =
-             cx_fixture_block_hashes(f, (size_t)i, st, tx_root, receipts, err)))
+    const uint8_t *st =
+        stored ? stored : f->has_expect ? f->expect[i].statuses : NULL;
+    if ((rc = cx_fixture_block_hashes(f, (size_t)i, st, tx_root, receipts,
+                                      err))) {
+      free(stored);
       return rc;
+    }
+    /* Statuses are used only when they hash to the receipts_root the
+     * database committed. */
+    if (st && x->tx_count && !memcmp(receipts, x->receipts_root, 32)) {
+      x->statuses = stored ? stored : malloc(x->tx_count);
+      stored = NULL;
+      if (!x->statuses)
+        return cx_error_set(err, CX_ENOMEM, "out of memory");
+      if (x->statuses != st)
+        memcpy(x->statuses, st, x->tx_count);
+    }
+    free(stored);
     if (memcmp(tx_root, x->tx_root, 32))
       return cx_error_set(err, CX_EMISMATCH,
                           "database %s holds a different block %llu "
@@ -163,13 +183,6 @@ static int check_stored(cx_engine *e, const cx_fixture *f, const char *db,
                           "database %s holds block %llu with roots that differ "
                           "from the fixture's expect; refusing to resume",
                           db, (unsigned long long)(i + 1));
-    /* Statuses are not stored; the fixture's expected ones are used only
-     * when they hash to the receipts_root the database committed. */
-    if (st && x->tx_count && !memcmp(receipts, x->receipts_root, 32)) {
-      if (!(x->statuses = malloc(x->tx_count)))
-        return cx_error_set(err, CX_ENOMEM, "out of memory");
-      memcpy(x->statuses, st, x->tx_count);
-    }
   }
   r->n_resumed = (size_t)h;
   return CX_OK;

@@ -32,6 +32,19 @@ wait "$pid" 2>/dev/null
 run_expect 0 resume2 "$BIN" replay "$FX" --json --quiet --threads 2 --db "$WORK/db2" &&
   same "$WORK/clean.out" "$WORK/resume2.out"
 
+# 2b. A fixture without `expect`: statuses of resumed blocks come from the
+# database (stored with each block), so the output still equals a clean run.
+# (gen writes `expect` as the last top-level member: cut it, close the object)
+awk '/^  "expect": \{/ { exit } { lines[n++] = $0 }
+     END { sub(/,$/, "", lines[n - 1]); for (i = 0; i < n; i++) print lines[i]; print "}" }' \
+  "$FX" >"$WORK/noexpect.json" || fail "cannot strip expect"
+run_expect 0 clean_noexp "$BIN" replay "$WORK/noexpect.json" --json --quiet || finish
+CHAINEXEC_TEST_KILL_AFTER_BLOCK=4 "$BIN" replay "$WORK/noexpect.json" --json \
+  --quiet --db "$WORK/db3" >/dev/null 2>&1
+run_expect 0 resume3 "$BIN" replay "$WORK/noexpect.json" --json --quiet --db "$WORK/db3" &&
+  same "$WORK/clean_noexp.out" "$WORK/resume3.out"
+grep -q '"statuses": null' "$WORK/resume3.out" && fail "resumed blocks lost their statuses"
+
 # 3. Another chain's fixture on this database: refused, database unchanged.
 sum_before=$(dbsum "$WORK/db1")
 run_expect 1 other "$BIN" replay "$OTHER" --json --quiet --db "$WORK/db1" &&
