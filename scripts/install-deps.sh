@@ -20,6 +20,8 @@ declare -A cmd_pkgs=(
   [cc]=gcc
   [make]=make
   [git]=git
+  [curl]=curl             # metrics test: fetch /metrics over HTTP
+  [promtool]=prometheus   # metrics test: promtool check metrics
 )
 
 missing=()
