@@ -1,5 +1,6 @@
 /* Reads: point gets, block rows, full scans, counts, and snapshots shared
  * by many threads. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,10 +50,12 @@ int cx_store_get(cx_store *s, const cx_key *key, uint64_t *v0, uint64_t *v1,
   return rc;
 }
 
-int cx_store_block(cx_store *s, uint64_t height, cx_block_record *out,
-                   cx_error *err) {
-  if (!s || !out)
-    return cx_error_set(err, CX_EINVAL, "block: NULL argument");
+/* Reads the value stored under `height` in a per-block table into out,
+ * which must hold exactly `len` bytes (else the store is damaged). `what`
+ * names the row in messages ("block row", "statuses of block"). */
+static int read_height_row(cx_store *s, enum cx_table table, uint64_t height,
+                           const char *what, void *out, size_t len,
+                           cx_error *err) {
   MDB_txn *txn;
   int rc = cx_store_read_begin(s, &txn, err);
   if (rc != CX_OK)
@@ -60,22 +63,37 @@ int cx_store_block(cx_store *s, uint64_t height, cx_block_record *out,
   uint8_t key[8];
   cx_codec_put_u64be(key, height);
   MDB_val k = cx_codec_val(key, 8), v;
-  rc = mdb_get(txn, s->dbi[CX_TABLE_BLOCKS], &k, &v);
+  rc = mdb_get(txn, s->dbi[table], &k, &v);
   if (rc == MDB_NOTFOUND)
-    rc = cx_error_set(err, CX_ENOTFOUND, "%s: no block at height %llu", s->path,
-                      (unsigned long long)height);
-  else if (rc != 0)
-    rc = cx_store_fail(s, rc, "reading a block row", err);
-  else if (v.mv_size != CX_BLOCK_ROW_LEN)
+    rc = cx_error_set(err, CX_ENOTFOUND, "%s: no %s %llu stored", s->path,
+                      what, (unsigned long long)height);
+  else if (rc != 0) {
+    char doing[96];
+    snprintf(doing, sizeof doing, "reading the %s %llu", what,
+             (unsigned long long)height);
+    rc = cx_store_fail(s, rc, doing, err);
+  } else if (v.mv_size != len)
     rc = cx_error_set(err, CX_ECORRUPT,
-                      "%s: block row %llu is %zu bytes, expected %u; the "
-                      "store is damaged: replay the chain",
-                      s->path, (unsigned long long)height, v.mv_size,
-                      CX_BLOCK_ROW_LEN);
+                      "%s: %s %llu is %zu bytes, expected %zu; the store is "
+                      "damaged: replay the chain",
+                      s->path, what, (unsigned long long)height, v.mv_size,
+                      len);
   else
-    cx_codec_block_decode(height, v.mv_data, out);
-  out->statuses = NULL;
+    memcpy(out, v.mv_data, len);
   cx_store_read_end(s, txn);
+  return rc;
+}
+
+int cx_store_block(cx_store *s, uint64_t height, cx_block_record *out,
+                   cx_error *err) {
+  if (!s || !out)
+    return cx_error_set(err, CX_EINVAL, "block: NULL argument");
+  uint8_t row[CX_BLOCK_ROW_LEN];
+  int rc = read_height_row(s, CX_TABLE_BLOCKS, height, "block row at height",
+                           row, sizeof row, err);
+  if (rc == CX_OK)
+    cx_codec_block_decode(height, row, out);
+  out->statuses = NULL;
   return rc;
 }
 
@@ -83,29 +101,8 @@ int cx_store_block_statuses(cx_store *s, uint64_t height, uint8_t *out,
                             size_t n, cx_error *err) {
   if (!s || (n && !out))
     return cx_error_set(err, CX_EINVAL, "block statuses: NULL argument");
-  MDB_txn *txn;
-  int rc = cx_store_read_begin(s, &txn, err);
-  if (rc != CX_OK)
-    return rc;
-  uint8_t key[8];
-  cx_codec_put_u64be(key, height);
-  MDB_val k = cx_codec_val(key, 8), v;
-  rc = mdb_get(txn, s->dbi[CX_TABLE_STATUSES], &k, &v);
-  if (rc == MDB_NOTFOUND)
-    rc = cx_error_set(err, CX_ENOTFOUND,
-                      "%s: no statuses stored for block %llu", s->path,
-                      (unsigned long long)height);
-  else if (rc != 0)
-    rc = cx_store_fail(s, rc, "reading block statuses", err);
-  else if (v.mv_size != n)
-    rc = cx_error_set(err, CX_ECORRUPT,
-                      "%s: block %llu has %zu stored statuses, expected %zu; "
-                      "the store is damaged: replay the chain",
-                      s->path, (unsigned long long)height, v.mv_size, n);
-  else
-    memcpy(out, v.mv_data, n);
-  cx_store_read_end(s, txn);
-  return rc;
+  return read_height_row(s, CX_TABLE_STATUSES, height,
+                         "statuses of the block at height", out, n, err);
 }
 
 /* Walks one state table in key order; 1 when fn asked to stop. */
