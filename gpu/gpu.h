@@ -76,8 +76,10 @@ void cx_gpu_close(cx_gpu_ctx *g);
 int cx_gpu_healthy(const cx_gpu_ctx *g);
 
 /* Timings of the last successful launch on g, in milliseconds: kernel_ms
- * is device time of the kernels only (CUDA events), total_ms the whole
- * call including copies. */
+ * is device time of the kernels (CUDA events; for a batch split into
+ * chunks over the stream ring, from the first chunk's kernel start to the
+ * last one's end, since chunks overlap), total_ms the whole call including
+ * copies. */
 typedef struct cx_gpu_timing {
   double kernel_ms;
   double total_ms;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cx_sched.h"
+#include "gpu.h"
 #include "test_hybrid_fixture.h"
 
 static cx_pool *pool;
@@ -143,9 +144,13 @@ Test(hybrid_sched, strategy_names_round_trip) {
 }
 
 Test(hybrid_sched, bad_device_specs_are_einval_with_a_message) {
+  /* One past the devices present: "0" is only bad on a machine without
+   * a GPU. "0,0" is bad either way (absent, or listed twice). */
+  char absent[16];
+  snprintf(absent, sizeof absent, "%d", cx_gpu_device_count());
   const char *bad[] = {"sim:fail=2",  "sim:bogus=1",      "sim:fail",
                        "simx",        "sim:fail=0.6,wrong=0.6",
-                       "sim:delay_us=-1", "sim:threads=0", "0",
+                       "sim:delay_us=-1", "sim:threads=0", absent,
                        "0,0",         "abc",              "1,x"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     cx_sched_config c;
