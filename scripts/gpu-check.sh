@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs chainexec's checks and measurements on a machine with an NVIDIA GPU,
+# from the bundle that scripts/gpu-pack.sh made (.devpkg/): the whole CTest
+# suite with the device present (the GPU tests run instead of skipping),
+# `chainexec devices`, `bench gpu` (kernels vs the CPU), `bench tps` with
+# each strategy, and `bench exec` at 2 and all threads, with GPU
+# utilisation sampled by nvidia-smi during the TPS runs.
+#
+#   scripts/gpu-check.sh [--out DIR] [--quick] [--skip-tests] [--blocks B]
+#
+# Writes into DIR (default ./gpu-check-out): check.log (everything a person
+# reads), ctest.log, bench.jsonl (one JSON document per line), dmon.log.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/gpu-check-out"
+quick=0 tests=1 blocks=20
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --skip-tests) tests=0; shift ;;
+    --blocks) blocks=$2; shift 2 ;;
+    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    *) echo "gpu-check: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+pkg="$root/.devpkg"
+[ -f "$pkg/bundle.tar.gz" ] || { echo "gpu-check: $pkg/bundle.tar.gz missing: run scripts/gpu-pack.sh first" >&2; exit 1; }
+mkdir -p "$out"
+log="$out/check.log"
+exec > >(tee -a "$log") 2>&1
+
+# The build tree was made at $built_root; recreate that path here.
+built_root=$(cat "$pkg/root") build=$(cat "$pkg/build")
+unpack="${TMPDIR:-/tmp}/chainexec-gpu-check"
+rm -rf "$unpack" && mkdir -p "$unpack" && tar -xzf "$pkg/bundle.tar.gz" -C "$unpack"
+if [ "$built_root" != "$root" ]; then
+  if [ -e "$built_root" ] && [ ! -L "$built_root" ]; then
+    echo "gpu-check: $built_root exists here and is not ours; run from it" >&2; exit 1
+  fi
+  mkdir -p "$(dirname "$built_root")" && ln -sfn "$root" "$built_root"
+fi
+shared_dir="$(dirname "$built_root")/shared"
+[ -d "$shared_dir/fixtures" ] || ln -sfn "$unpack/shared" "$shared_dir"
+# A real build tree here (the packing machine) is used as it is.
+[ -f "$root/$build/CMakeCache.txt" ] || { rm -rf "$root/$build" && ln -sfn "$unpack/tree/$build" "$root/$build"; }
+export LD_LIBRARY_PATH="$unpack/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+cx="$root/$build/engine/chainexec"
+ncpu=$(nproc)
+
+step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
+json() { # name, command...: one line of bench.jsonl
+  local name=$1; shift
+  local doc
+  if doc=$(timeout 300 "$@" --json); then
+    printf '{"name": "%s", "result": %s}\n' "$name" "$(echo "$doc" | tr -d '\n')" >>"$out/bench.jsonl"
+    echo "$doc"
+  else
+    echo "gpu-check: '$name' failed (exit $?)"
+  fi
+}
+
+step "machine"
+nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv
+echo "cpus: $ncpu"; "$cx" devices
+
+step "bench gpu"
+json bench_gpu "$cx" bench gpu $([ $quick = 1 ] && echo --quick)
+
+nvidia-smi dmon -s u -d 1 >"$out/dmon.log" 2>&1 &
+dmon=$!
+for s in cpu gpu auto balance; do
+  step "bench tps 10000 accounts x 10000 txs, $blocks blocks, $ncpu threads, strategy $s"
+  json "tps_$s" "$cx" bench tps --accounts 10000 --txs 10000 --blocks "$blocks" \
+    --threads "$ncpu" --strategy "$s" --quiet
+done
+kill $dmon 2>/dev/null
+
+for t in 2 "$ncpu"; do
+  step "bench exec, $t threads"
+  json "exec_$t" "$cx" bench exec --threads "$t" $([ $quick = 1 ] && echo --quick)
+done
+if [ $tests = 1 ]; then
+  step "ctest with the device present"
+  (cd "$root/$build" && timeout 300 ctest -j"$ncpu" --timeout 240 -LE known_failure \
+     --output-on-failure >"$out/ctest.log" 2>&1)
+  echo "ctest exit $?"; grep -E "tests passed|tests failed|\*\*\*|Failed|Skipped" "$out/ctest.log" | head -40
+  grep -h -iE "skip" "$out/ctest.log" | head -10
+fi
+
+step "done"
