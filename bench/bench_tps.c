@@ -36,7 +36,8 @@ static const char help[] =
     "                    default grid takes about a minute on 2 cores)\n"
     "  --threads N       engine and baseline threads (default: all cores)\n"
     "  --strategy S      auto, cpu, gpu or balance (default auto)\n"
-    "  --gpu SPEC        none, all, 0,1, or sim[:fail=R,...]\n"
+    "  --gpu SPEC        none, all (default: every CUDA device present),\n"
+    "                    0,1, or sim[:fail=R,...]\n"
     "  --no-pipeline     engine runs blocks one after another\n"
     "  --durability D    sync (fsync every block, default) or nosync\n"
     "  --quick           tiny grid for smoke tests: accounts 2,100, txs 200,\n"
@@ -63,6 +64,7 @@ static int parse_args(int argc, char **argv, tps_opts *o) {
   o->blocks = DEFAULT_BLOCKS;
   o->seed = 1;
   cx_config_default(&o->cfg);
+  o->cfg.gpu = CX_CLI_GPU_DEFAULT;
   cx_cli_args a;
   cx_cli_args_init(&a, "bench tps", argc, argv);
   const char *v;
@@ -118,6 +120,12 @@ static int parse_args(int argc, char **argv, tps_opts *o) {
   return a.bad ? CX_EXIT_USAGE : CX_EXIT_OK;
 }
 
+/* Share of the verify stage's wall time that the devices spent computing
+ * (kernel) or on batches at all (busy: copies and launches included). */
+static double device_share(double device_s, const cx_block_counters *s) {
+  return s->verify_s > 0 ? device_s / s->verify_s : 0;
+}
+
 static void print_table_head(const tps_opts *o, unsigned threads) {
   printf("bench tps: %u threads, strategy %s, gpu %s, durability %s, %llu "
          "blocks per workload\n",
@@ -125,14 +133,14 @@ static void print_table_head(const tps_opts *o, unsigned threads) {
          o->cfg.gpu ? o->cfg.gpu : "none",
          o->cfg.durability == CX_NOSYNC ? "nosync" : "sync",
          (unsigned long long)o->blocks);
-  printf("%8s %6s %10s %10s %6s %11s %7s %8s %8s %8s %8s %7s\n", "accounts",
+  printf("%8s %6s %10s %10s %6s %11s %7s %8s %8s %8s %8s %8s %7s\n", "accounts",
          "txs", "tps", "seq_tps", "x_seq", "verify_loop", "x_loop", "verify_s",
-         "exec_s", "commit_s", "gpu_sigs", "reexec");
+         "exec_s", "commit_s", "gpu_sigs", "gpu_busy", "reexec");
 }
 
 static void print_row(const tps_cell *c) {
   printf("%8llu %6llu %10.0f %10.0f %6.2f %11.0f %7.2f %8.3f %8.3f %8.3f "
-         "%8llu %7llu\n",
+         "%8llu %7.0f%% %7llu\n",
          (unsigned long long)c->accounts, (unsigned long long)c->txs, c->tps,
          c->sequential_tps,
          c->sequential_tps > 0 ? c->tps / c->sequential_tps : 0,
@@ -140,6 +148,7 @@ static void print_row(const tps_cell *c) {
          c->baseline_verify_per_s > 0 ? c->tps / c->baseline_verify_per_s : 0,
          c->sum.verify_s, c->sum.execute_s, c->sum.commit_s,
          (unsigned long long)c->sum.verify_gpu_items,
+         100 * device_share(c->sum.verify_device_kernel_s, &c->sum),
          (unsigned long long)c->sum.reexecutions);
 }
 
@@ -154,7 +163,9 @@ static void print_json_cell(const tps_cell *c, const tps_opts *o, bool first) {
          "\n     \"stages\": {\"decode_s\": %.6f, \"hash_s\": %.6f, "
          "\"verify_s\": %.6f, \"execute_s\": %.6f, \"roots_s\": %.6f, "
          "\"commit_s\": %.6f},\n     \"routing\": {\"verify_gpu_items\": %llu, "
-         "\"verify_cpu_items\": %llu},\n     \"mvcc\": {\"executions\": %llu, "
+         "\"verify_cpu_items\": %llu},\n     \"device\": {\"busy_s\": %.6f, "
+         "\"kernel_s\": %.6f, \"busy_fraction_of_verify\": %.4f, "
+         "\"kernel_fraction_of_verify\": %.4f},\n     \"mvcc\": {\"executions\": %llu, "
          "\"reexecutions\": %llu, \"validation_failures\": %llu, "
          "\"dependency_waits\": %llu, \"parallel_blocks\": %llu}}",
          first ? "" : ",", (unsigned long long)c->accounts,
@@ -169,7 +180,9 @@ static void print_json_cell(const tps_cell *c, const tps_opts *o, bool first) {
          c->wall_s, c->sequential_wall_s, c->baseline_s, s->decode_s, s->hash_s,
          s->verify_s, s->execute_s, s->roots_s, s->commit_s,
          (unsigned long long)s->verify_gpu_items,
-         (unsigned long long)s->verify_cpu_items,
+         (unsigned long long)s->verify_cpu_items, s->verify_device_busy_s,
+         s->verify_device_kernel_s, device_share(s->verify_device_busy_s, s),
+         device_share(s->verify_device_kernel_s, s),
          (unsigned long long)s->executions, (unsigned long long)s->reexecutions,
          (unsigned long long)s->validation_failures,
          (unsigned long long)s->dependency_waits,

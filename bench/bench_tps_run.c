@@ -97,6 +97,8 @@ static void add_counters(cx_block_counters *s, const cx_block_counters *b) {
   s->dependency_waits += b->dependency_waits;
   s->verify_gpu_items += b->verify_gpu_items;
   s->verify_cpu_items += b->verify_cpu_items;
+  s->verify_device_busy_s += b->verify_device_busy_s;
+  s->verify_device_kernel_s += b->verify_device_kernel_s;
   s->decode_s += b->decode_s;
   s->hash_s += b->hash_s;
   s->verify_s += b->verify_s;

@@ -131,6 +131,10 @@ typedef struct cx_block_counters {
   bool parallel;                /* parallel executor (else sequential) */
   uint64_t verify_gpu_items;    /* signatures checked on a GPU/sim device */
   uint64_t verify_cpu_items;    /* signatures checked on the CPU pool */
+  /* Device time of this block's verify stage: busy (copies and launches
+   * included) and kernel (device compute, CUDA events). Compared with
+   * verify_s they say how busy the GPU kept during verification. */
+  double verify_device_busy_s, verify_device_kernel_s;
   /* Stage wall times in seconds. In an overlapped run (cfg.pipeline)
    * stages of consecutive blocks share the worker pool, so a stage's time
    * includes waiting for it; their sum then exceeds the run's wall time. */

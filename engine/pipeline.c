@@ -179,6 +179,10 @@ static int verify_all(cx_engine *e, cx_block_work *w, size_t nv,
   uint64_t dev = after.items_device - before.items_device;
   w->counters.verify_gpu_items = dev < nv ? dev : nv;
   w->counters.verify_cpu_items = nv - w->counters.verify_gpu_items;
+  w->counters.verify_device_busy_s =
+      (double)(after.device_busy_ns - before.device_busy_ns) / 1e9;
+  w->counters.verify_device_kernel_s =
+      (double)(after.device_kernel_ns - before.device_kernel_ns) / 1e9;
   return CX_OK;
 }
 

@@ -213,6 +213,10 @@ typedef struct cx_sched_stats {
    * equal device_errors and, with whole-batch corruption, the
    * mismatches), and hangs drawn (each one is a timeout). */
   uint64_t sim_injected_fail, sim_injected_wrong, sim_injected_hang;
+  /* Time device threads spent on batches (copies and launches included),
+   * and the part the devices report as compute (CUDA kernel events; the
+   * whole call for sim). Summed over devices. */
+  uint64_t device_busy_ns, device_kernel_ns;
   size_t verify_threshold, sha_threshold; /* current AUTO thresholds */
 } cx_sched_stats;
 

@@ -43,6 +43,8 @@ static void *cx_hostdev_main(void *opaque) {
       uint64_t t0 = cx_now_ns();
       int status = d->exec(d->ctx, a);
       cx_metric_add(&d->m->busy_ns, cx_now_ns() - t0);
+      if (status == CX_OK && a->end_ns > a->start_ns)
+        cx_metric_add(&d->m->kernel_ns, a->end_ns - a->start_ns);
       if (!cx_attempt_complete_cb(a, status, d->taken, d->ctx))
         cx_metric_add(&d->m->late_dropped, 1);
     }

@@ -28,7 +28,10 @@ typedef struct cx_backend_metrics {
   atomic_ullong batches[CX_TASK_KINDS];
   atomic_ullong bytes_moved;
   atomic_ullong errors, timeouts, mismatches, ok, late_dropped, retries;
-  atomic_ullong busy_ns; /* time the device spent on batches */
+  atomic_ullong busy_ns;   /* time the device thread spent on batches,
+                              copies and launch included */
+  atomic_ullong kernel_ns; /* of which the device computed (CUDA events;
+                              the whole call for sim) */
 } cx_backend_metrics;
 
 /* Routing decisions of whole requests. */

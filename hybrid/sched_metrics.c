@@ -29,6 +29,8 @@ void cx_sched_stats_get(const cx_sched *s, cx_sched_stats *out) {
     out->device_mismatches += cx_metric_get(&m->mismatches);
     out->retries += cx_metric_get(&m->retries);
     out->late_dropped += cx_metric_get(&m->late_dropped);
+    out->device_busy_ns += cx_metric_get(&m->busy_ns);
+    out->device_kernel_ns += cx_metric_get(&m->kernel_ns);
     out->breaker_opens += cx_metric_get(&b->health.opens);
     out->backends_open +=
         cx_breaker_state_now(&b->health) == CX_BREAKER_OPEN;
@@ -171,5 +173,12 @@ int cx_sched_metrics_write(const cx_sched *s, FILE *f) {
             elapsed > 0 ? (double)cx_metric_get(&s->dev[i]->m.busy_ns) /
                               elapsed
                         : 0.0);
+  cx_metrics_header(f, CX_M "device_kernel_seconds_total", "counter",
+                    "Device compute time of batches taken or not (CUDA "
+                    "kernel events; the whole call for sim)");
+  for (unsigned i = 0; i < s->ndev; i++)
+    fprintf(f, CX_M "device_kernel_seconds_total{backend=\"%s\"} %.9f\n",
+            s->dev[i]->name,
+            (double)cx_metric_get(&s->dev[i]->m.kernel_ns) / 1e9);
   return ferror(f) ? CX_EIO : CX_OK;
 }
