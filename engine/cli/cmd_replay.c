@@ -34,8 +34,9 @@ static const char help[] =
     "                       temporary database removed at exit)\n"
     "  --threads N          worker threads (default: all cores)\n"
     "  --strategy S         signature routing: auto, cpu, gpu or balance\n"
-    "  --gpu SPEC           none, all, a list 0,1, or sim[:fail=R,wrong=R,\n"
-    "                       hang=R,delay_us=N] (software device)\n"
+    "  --gpu SPEC           none, all (default: every CUDA device present), a\n"
+    "                       list 0,1, or sim[:fail=R,wrong=R,hang=R,\n"
+    "                       delay_us=N] (software device)\n"
     "  --no-pipeline        run blocks one after another (no stage overlap)\n"
     "  --metrics-file F     write Prometheus metrics to F at exit\n"
     "  --metrics-listen A   serve /metrics over HTTP on A while running\n"
@@ -67,6 +68,7 @@ static int parse_args(int argc, char **argv, replay_opts *o) {
   cx_cli_args_init(&a, "replay", argc, argv);
   memset(o, 0, sizeof *o);
   cx_config_default(&o->cfg);
+  o->cfg.gpu = CX_CLI_GPU_DEFAULT;
   while (cx_cli_args_more(&a)) {
     const char *v;
     if (cx_cli_flag(&a, "--help") || cx_cli_flag(&a, "-h")) {
