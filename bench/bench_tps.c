@@ -20,7 +20,7 @@ static const char help[] =
     "usage: chainexec bench tps [--accounts LIST] [--txs LIST] [--blocks B]\n"
     "         [--threads N] [--strategy S] [--gpu SPEC] [--durability "
     "sync|nosync]\n"
-    "         [--seed S] [--no-pipeline] [--quick] [--json] [--plot FILE]\n"
+    "         [--warmup W] [--seed S] [--no-pipeline] [--quick] [--json] [--plot FILE]\n"
     "         [--quiet]\n"
     "\n"
     "End-to-end TPS, wire bytes to durable commit, on generated signed\n"
@@ -35,6 +35,10 @@ static const char help[] =
     "  --blocks B        blocks per workload, default 3 (short: the whole\n"
     "                    default grid takes about a minute on 2 cores)\n"
     "  --threads N       engine and baseline threads (default: all cores)\n"
+    "  --warmup W        W more blocks run first by both engine runs, not\n"
+    "                    timed (default 0): a GPU's results are fully\n"
+    "                    rechecked on the CPU until 8 clean batches earn\n"
+    "                    it trust, a transient a long-running node pays once\n"
     "  --strategy S      auto, cpu, gpu or balance (default auto)\n"
     "  --gpu SPEC        none, all (default: every CUDA device present),\n"
     "                    0,1, or sim[:fail=R,...]\n"
@@ -46,7 +50,7 @@ static const char help[] =
     "  --plot FILE       draw TPS per workload with gnuplot (FILE.png/.svg)\n";
 
 typedef struct tps_opts {
-  uint64_t accounts[MAX_LIST], txs[MAX_LIST], blocks, seed;
+  uint64_t accounts[MAX_LIST], txs[MAX_LIST], blocks, warmup, seed;
   int n_accounts, n_txs;
   bool json, quiet;
   const char *plot;
@@ -91,6 +95,8 @@ static int parse_args(int argc, char **argv, tps_opts *o) {
       cx_cli_u64_list(&a, "--txs", v, o->txs, MAX_LIST, &o->n_txs);
     else if (cx_cli_opt(&a, "--blocks", &v))
       cx_cli_u64(&a, "--blocks", v, 1, 100000, &o->blocks);
+    else if (cx_cli_opt(&a, "--warmup", &v))
+      cx_cli_u64(&a, "--warmup", v, 0, 100000, &o->warmup);
     else if (cx_cli_opt(&a, "--seed", &v))
       cx_cli_u64(&a, "--seed", v, 0, UINT64_MAX, &o->seed);
     else if (cx_cli_opt(&a, "--plot", &v)) {
@@ -128,11 +134,11 @@ static double device_share(double device_s, const cx_block_counters *s) {
 
 static void print_table_head(const tps_opts *o, unsigned threads) {
   printf("bench tps: %u threads, strategy %s, gpu %s, durability %s, %llu "
-         "blocks per workload\n",
+         "blocks per workload (+%llu warm-up)\n",
          threads, cx_cli_strategy_name(o->cfg.strategy),
          o->cfg.gpu ? o->cfg.gpu : "none",
          o->cfg.durability == CX_NOSYNC ? "nosync" : "sync",
-         (unsigned long long)o->blocks);
+         (unsigned long long)o->blocks, (unsigned long long)o->warmup);
   printf("%8s %6s %10s %10s %6s %11s %7s %8s %8s %8s %8s %8s %7s\n", "accounts",
          "txs", "tps", "seq_tps", "x_seq", "verify_loop", "x_loop", "verify_s",
          "exec_s", "commit_s", "gpu_sigs", "gpu_busy", "reexec");
@@ -155,7 +161,7 @@ static void print_row(const tps_cell *c) {
 static void print_json_cell(const tps_cell *c, const tps_opts *o, bool first) {
   const cx_block_counters *s = &c->sum;
   printf("%s\n    {\"accounts\": %llu, \"txs\": %llu, \"blocks\": %llu, "
-         "\"threads\": %u, \"strategy\": \"%s\", \"gpu\": \"%s\", "
+         "\"warmup_blocks\": %llu, \"threads\": %u, \"strategy\": \"%s\", \"gpu\": \"%s\", "
          "\"durability\": \"%s\", \"tps\": %.1f, \"sequential_tps\": %.1f, "
          "\"baseline_verify_per_s\": %.1f, \"vs_sequential\": %.3f, "
          "\"vs_baseline\": %.3f, \"committed\": %llu, \"total_txs\": %llu, "
@@ -169,7 +175,8 @@ static void print_json_cell(const tps_cell *c, const tps_opts *o, bool first) {
          "\"reexecutions\": %llu, \"validation_failures\": %llu, "
          "\"dependency_waits\": %llu, \"parallel_blocks\": %llu}}",
          first ? "" : ",", (unsigned long long)c->accounts,
-         (unsigned long long)c->txs, (unsigned long long)c->blocks, c->threads,
+         (unsigned long long)c->txs, (unsigned long long)c->blocks,
+         (unsigned long long)c->warmup, c->threads,
          cx_cli_strategy_name(o->cfg.strategy),
          o->cfg.gpu ? o->cfg.gpu : "none",
          o->cfg.durability == CX_NOSYNC ? "nosync" : "sync", c->tps,
@@ -301,6 +308,7 @@ int cx_bench_tps(int argc, char **argv) {
       c->accounts = o.accounts[a];
       c->txs = o.txs[t];
       c->blocks = o.blocks;
+      c->warmup = o.warmup;
       c->seed = o.seed;
       c->threads = threads;
       c->cfg = o.cfg;

@@ -20,6 +20,7 @@
 typedef struct tps_cell {
   /* inputs */
   uint64_t accounts, txs, blocks, seed;
+  uint64_t warmup;   /* blocks run first by both engine runs, untimed */
   unsigned threads;  /* resolved, >= 1 */
   cx_config cfg;     /* the engine run's configuration */
   /* results */

@@ -6,21 +6,24 @@
 # each strategy, and `bench exec` at 2 and all threads, with GPU
 # utilisation sampled by nvidia-smi during the TPS runs.
 #
-#   scripts/gpu-check.sh [--out DIR] [--quick] [--skip-tests] [--blocks B]
+#   scripts/gpu-check.sh [--out DIR] [--quick] [--skip-tests] [--skip-exec]
+#                        [--blocks B] [--warmup W]
 #
 # Writes into DIR (default ./gpu-check-out): check.log (everything a person
 # reads), ctest.log, bench.jsonl (one JSON document per line), dmon.log.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/gpu-check-out"
-quick=0 tests=1 blocks=20
+quick=0 tests=1 exec=1 blocks=30 warmup=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --skip-tests) tests=0; shift ;;
     --blocks) blocks=$2; shift 2 ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --skip-exec) exec=0; shift ;;
+    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -69,17 +72,27 @@ json bench_gpu "$cx" bench gpu $([ $quick = 1 ] && echo --quick)
 
 nvidia-smi dmon -s u -d 1 >"$out/dmon.log" 2>&1 &
 dmon=$!
-for s in cpu gpu auto balance; do
-  step "bench tps 10000 accounts x 10000 txs, $blocks blocks, $ncpu threads, strategy $s"
+# Warm-up blocks let the GPU earn trust (8 clean batches) before timing.
+for s in gpu balance auto cpu; do
+  step "bench tps 10000 accounts x 10000 txs, $blocks blocks (+$warmup), $ncpu threads, strategy $s"
   json "tps_$s" "$cx" bench tps --accounts 10000 --txs 10000 --blocks "$blocks" \
-    --threads "$ncpu" --strategy "$s" --quiet
+    --warmup "$warmup" --threads "$ncpu" --strategy "$s" --quiet
 done
+if [ $quick = 0 ]; then
+  for s in gpu balance; do
+    step "bench tps 10000 accounts x 100000 txs, 4 blocks (+2), $ncpu threads, strategy $s"
+    json "tps_big_$s" "$cx" bench tps --accounts 10000 --txs 100000 --blocks 4 \
+      --warmup 2 --threads "$ncpu" --strategy "$s" --quiet
+  done
+fi
 kill $dmon 2>/dev/null
 
-for t in 2 "$ncpu"; do
-  step "bench exec, $t threads"
-  json "exec_$t" "$cx" bench exec --threads "$t" $([ $quick = 1 ] && echo --quick)
-done
+if [ $exec = 1 ]; then
+  for t in 2 "$ncpu"; do
+    step "bench exec, $t threads"
+    json "exec_$t" "$cx" bench exec --threads "$t" $([ $quick = 1 ] && echo --quick)
+  done
+fi
 if [ $tests = 1 ]; then
   step "ctest with the device present"
   (cd "$root/$build" && timeout 300 ctest -j"$ncpu" --timeout 240 -LE known_failure \
