@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, tps_opts *o) {
   o->blocks = DEFAULT_BLOCKS;
   o->seed = 1;
   cx_config_default(&o->cfg);
-  o->cfg.gpu = CX_CLI_GPU_DEFAULT;
+  o->cfg.gpu = cx_cli_gpu_default;
   cx_cli_args a;
   cx_cli_args_init(&a, "bench tps", argc, argv);
   const char *v;

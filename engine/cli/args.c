@@ -199,6 +199,12 @@ double cx_cli_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+const char cx_cli_gpu_default[] = "all";
+
+bool cx_cli_gpu_given(const cx_config *cfg) {
+  return cfg->gpu != NULL && cfg->gpu != cx_cli_gpu_default;
+}
+
 bool cx_cli_engine_opt(cx_cli_args *a, cx_config *cfg) {
   const char *v;
   uint64_t n;

@@ -85,11 +85,16 @@ bool cx_cli_strategy(cx_cli_args *a, const char *s, cx_strategy_kind *out);
 bool cx_cli_u64_list(cx_cli_args *a, const char *opt, const char *s,
                      uint64_t *out, int max_n, int *n);
 
-/* The CLI's --gpu default: every CUDA device present (CPU only, with a
- * note, where there is none), so `--strategy gpu` uses a GPU without more
- * flags. The library's own default (cx_config_default) stays CPU only: an
- * embedding node opts in. */
-#define CX_CLI_GPU_DEFAULT "all"
+/* The CLI's --gpu default, "all": every CUDA device present (CPU only,
+ * with a note, where there is none), so `--strategy gpu` uses a GPU
+ * without more flags. The library's own default (cx_config_default) stays
+ * CPU only: an embedding node opts in. Assign this object itself, so that
+ * cx_cli_gpu_given() can tell it from a spec the user typed. */
+extern const char cx_cli_gpu_default[];
+
+/* True when cfg->gpu came from a --gpu flag (a spec that can be wrong, so
+ * a CX_EINVAL at open is the user's usage error), not the default. */
+bool cx_cli_gpu_given(const cx_config *cfg);
 
 /* Consumes one of the engine options shared by replay and the benchmarks:
  * --threads N, --strategy auto|cpu|gpu|balance, --gpu SPEC and

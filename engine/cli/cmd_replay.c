@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, replay_opts *o) {
   cx_cli_args_init(&a, "replay", argc, argv);
   memset(o, 0, sizeof *o);
   cx_config_default(&o->cfg);
-  o->cfg.gpu = CX_CLI_GPU_DEFAULT;
+  o->cfg.gpu = cx_cli_gpu_default;
   while (cx_cli_args_more(&a)) {
     const char *v;
     if (cx_cli_flag(&a, "--help") || cx_cli_flag(&a, "-h")) {
@@ -355,7 +355,7 @@ int cx_cli_replay(int argc, char **argv) {
   if (!r.blocks || !r.counts) {
     rc = cx_cli_fail("replay", "out of memory");
   } else if (!(e = cx_engine_open(&o.cfg, &err))) {
-    rc = err.code == CX_EINVAL && o.cfg.gpu
+    rc = err.code == CX_EINVAL && cx_cli_gpu_given(&o.cfg)
              ? cx_cli_usage("replay", "%s", err.message)
              : cx_cli_fail("replay", "%s", err.message);
   } else if (o.metrics_listen &&
