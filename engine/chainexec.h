@@ -70,6 +70,13 @@ typedef struct cx_config {
   /* Serve Prometheus metrics over HTTP from cx_engine_open() until
    * cx_engine_close() (see cx_engine_metrics_listen()); NULL: no server. */
   const char *metrics_listen;
+  /* Skip the integrity check of an existing database at open. By default
+   * cx_engine_open() first reads every page of the database in a forked
+   * child process (LMDB keeps no checksums; a damaged page could otherwise
+   * crash a later commit) and refuses a damaged one with CX_ECORRUPT. The
+   * check costs O(database size) at every open (docs/security.md has
+   * figures); set this for huge databases on trusted storage. */
+  bool skip_verify;
 } cx_config;
 
 /* Fills *cfg with the defaults (temporary db, all cores, auto, no GPU,
@@ -82,7 +89,11 @@ typedef struct cx_engine cx_engine;
 
 /* Opens (creating or recovering) the database and starts the worker pool
  * and scheduler. Returns NULL with *err set on failure (bad config, a
- * database that cannot be opened, a newer schema, a bad GPU spec). */
+ * database that cannot be opened, a newer schema, a bad GPU spec, a
+ * damaged database: CX_ECORRUPT naming the table and what is wrong).
+ * Unless cfg->skip_verify, an existing database is checked first in a
+ * forked child process, before any engine thread starts (see
+ * cx_config.skip_verify). */
 CX_API cx_engine *cx_engine_open(const cx_config *cfg, cx_error *err);
 
 /* Stops workers, closes the database (removing it when temporary). NULL is a

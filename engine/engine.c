@@ -65,6 +65,25 @@ static cx_strategy strategy_of(cx_strategy_kind k) {
   }
 }
 
+static void store_config_of(const cx_config *cfg, const char *path,
+                            cx_store_config *sc) {
+  cx_store_config_default(sc);
+  sc->path = path;
+  sc->initial_map_size = cfg->map_size;
+  sc->durability = cfg->durability == CX_NOSYNC ? CX_DURABILITY_NOSYNC
+                                                 : CX_DURABILITY_SYNC;
+}
+
+/* The integrity check forks (storage/store.h), so it runs before any
+ * engine thread exists. A temporary database is new: nothing to check. */
+static int verify_store(const cx_config *cfg, cx_error *err) {
+  if (cfg->skip_verify || cfg->db_path == NULL)
+    return CX_OK;
+  cx_store_config sc;
+  store_config_of(cfg, cfg->db_path, &sc);
+  return cx_store_verify(&sc, err);
+}
+
 static int open_store(cx_engine *e, cx_error *err) {
   if (e->cfg.db_path == NULL) {
     e->db_path = cx_tempdir_create(err);
@@ -78,11 +97,7 @@ static int open_store(cx_engine *e, cx_error *err) {
   }
   e->cfg.db_path = e->db_path;
   cx_store_config sc;
-  cx_store_config_default(&sc);
-  sc.path = e->db_path;
-  sc.initial_map_size = e->cfg.map_size;
-  sc.durability = e->cfg.durability == CX_NOSYNC ? CX_DURABILITY_NOSYNC
-                                                  : CX_DURABILITY_SYNC;
+  store_config_of(&e->cfg, e->db_path, &sc);
   /* In the overlapped pipeline a commit that grows the map waits for the
    * next block's execution to release its snapshot, which it always does;
    * allow for a very large block rather than fail the commit. */
@@ -130,7 +145,7 @@ cx_engine *cx_engine_open(const cx_config *cfg, cx_error *err) {
     cx_config_default(&dflt);
     cfg = &dflt;
   }
-  if (check_config(cfg, err) != CX_OK)
+  if (check_config(cfg, err) != CX_OK || verify_store(cfg, err) != CX_OK)
     return NULL;
   cx_engine *e = calloc(1, sizeof *e);
   if (e == NULL) {

@@ -92,6 +92,40 @@ void cx_store_config_default(cx_store_config *cfg);
  * rule); after fork() the child must open its own handle. */
 cx_store *cx_store_open(const cx_store_config *cfg, cx_error *err);
 
+/* Integrity check of the store at cfg->path, meant to run just before
+ * cx_store_open() (LMDB keeps no page checksums, and a damaged page can
+ * pass open and then crash a later commit inside liblmdb). Checks the
+ * pages of data.mdb (tree structure, page headers, node bounds, table
+ * records, the free list; every page in one tree or free, once: what
+ * LMDB's write path trusts), then walks every table checking key and
+ * value widths against the schema, key order, entry counts, the block
+ * rows' chain of state roots up to meta's, the statuses against the rows,
+ * and at height 0 the genesis root recomputed from the stored state.
+ * Returns CX_OK, or CX_ECORRUPT with a message naming the table and the
+ * fault and what to do (restore a backup taken with mdb_copy /
+ * mdb_env_copy, or replay the chain), or the code cx_store_open() would
+ * give (CX_EVERSION, ...).
+ * A directory without data.mdb passes (nothing to check yet).
+ *
+ * The walk runs in a child process (fork()), because reading a damaged
+ * page can fault inside liblmdb: a child killed by a signal is reported
+ * as CX_ECORRUPT and the caller carries on. The child only reads and
+ * _exit()s; nothing on disk changes. Call it before the process starts
+ * threads where possible (the engine does: it
+ * checks before starting its worker pool); with threads it still works on
+ * glibc, whose malloc stays usable in a fork child, but a lock held by
+ * another thread at fork time stays held in the child. Call it before
+ * this process opens the same path (LMDB: no environment across fork).
+ *
+ * Cost: O(size of the database) at open, one sequential read of every
+ * page plus at height 0 a Merkle root of the state (see docs/security.md
+ * for figures); open huge databases without it when that is too slow.
+ * Not detected: a flip that leaves a well-formed but different value in
+ * accounts or kv above height 0 (no stored root commits to the current
+ * state), or a branch page's separator key changed so that lookups miss
+ * (separators are not compared with the keys below them). */
+int cx_store_verify(const cx_store_config *cfg, cx_error *err);
+
 /* Closes the store. Every snapshot must have been released. NULL is a
  * no-op. */
 void cx_store_close(cx_store *s);

@@ -85,4 +85,21 @@ int cx_store_grow_map(cx_store *s, cx_error *err);
 /* Adopts a map size grown by another process (after MDB_MAP_RESIZED). */
 int cx_store_adopt_map(cx_store *s, cx_error *err);
 
+/* Opens an existing store as cx_store_open() does, but creates nothing:
+ * no directory, and an environment without tables is refused with
+ * CX_ENOTFOUND. For the child of cx_store_verify(). */
+cx_store *cx_store_open_existing(const cx_store_config *cfg, cx_error *err);
+
+/* The integrity walk (store_walk.c): reads every table and checks it
+ * against the schema and the roots. CX_OK, CX_ECORRUPT naming the table
+ * and the fault, or another code. Reading damaged pages may fault: call
+ * it only in the child process of cx_store_verify(). */
+int cx_store_walk(cx_store *s, cx_error *err);
+
+/* Page-level check of data.mdb (store_pages.c) for the walk: reads the
+ * file with pread() and checks the tree structure, page headers, nodes and
+ * free list as of read transaction txn. CX_OK, CX_ECORRUPT naming the
+ * table and page, or another code. */
+int cx_store_check_pages(cx_store *s, MDB_txn *txn, cx_error *err);
+
 #endif /* CX_STORE_INTERNAL_H */

@@ -229,8 +229,11 @@ static int recover(cx_store *s, MDB_txn *txn, size_t *recorded_map,
 }
 
 /* One write transaction at open: create or open the tables, check the
- * schema, recover meta. Committing keeps the table handles. */
-static int open_db(cx_store *s, size_t *recorded_map, cx_error *err) {
+ * schema, recover meta. Committing keeps the table handles. With !create
+ * an environment without tables is refused (CX_ENOTFOUND) instead of
+ * initialised, so the transaction commits nothing. */
+static int open_db(cx_store *s, bool create, size_t *recorded_map,
+                   cx_error *err) {
   MDB_txn *txn;
   int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
   if (rc != 0)
@@ -244,7 +247,10 @@ static int open_db(cx_store *s, size_t *recorded_map, cx_error *err) {
     mdb_txn_abort(txn);
     return cx_store_fail(s, rc, "reading the main table", err);
   }
-  if (st.ms_entries == 0)
+  if (st.ms_entries == 0 && !create)
+    rc = cx_error_set(err, CX_ENOTFOUND, "%s: no chainexec store here yet",
+                      s->path);
+  else if (st.ms_entries == 0)
     rc = create_tables(s, txn, err);
   else
     rc = open_tables(s, txn, err);
@@ -332,7 +338,8 @@ static int init_sync(cx_store *s, cx_error *err) {
   return CX_OK;
 }
 
-cx_store *cx_store_open(const cx_store_config *cfg, cx_error *err) {
+static cx_store *open_store(const cx_store_config *cfg, bool create,
+                            cx_error *err) {
   if (!cfg || !cfg->path || !*cfg->path) {
     cx_error_set(err, CX_EINVAL, "store: no path given");
     return NULL;
@@ -361,11 +368,11 @@ cx_store *cx_store_open(const cx_store_config *cfg, cx_error *err) {
     return NULL;
   }
   size_t recorded_map = 0;
-  int rc = make_dir(path, err);
+  int rc = create ? make_dir(path, err) : CX_OK;
   if (rc == CX_OK)
     rc = open_env(s, err);
   if (rc == CX_OK)
-    rc = open_db(s, &recorded_map, err);
+    rc = open_db(s, create, &recorded_map, err);
   /* A grown map is recorded in meta; start from it so the next big block
    * does not have to grow again step by step. */
   if (rc == CX_OK && recorded_map > s->map_size) {
@@ -380,6 +387,14 @@ cx_store *cx_store_open(const cx_store_config *cfg, cx_error *err) {
     return NULL;
   }
   return s;
+}
+
+cx_store *cx_store_open(const cx_store_config *cfg, cx_error *err) {
+  return open_store(cfg, true, err);
+}
+
+cx_store *cx_store_open_existing(const cx_store_config *cfg, cx_error *err) {
+  return open_store(cfg, false, err);
 }
 
 void cx_store_close(cx_store *s) {
