@@ -212,6 +212,10 @@ bool cx_cli_engine_opt(cx_cli_args *a, cx_config *cfg) {
     cfg->pipeline = false;
     return true;
   }
+  if (cx_cli_flag(a, "--no-verify")) {
+    cfg->skip_verify = true;
+    return true;
+  }
   if (cx_cli_opt(a, "--threads", &v)) {
     if (!a->bad && cx_cli_u64(a, "--threads", v, 1, 1024, &n))
       cfg->threads = (unsigned)n;

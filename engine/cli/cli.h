@@ -98,7 +98,8 @@ bool cx_cli_gpu_given(const cx_config *cfg);
 
 /* Consumes one of the engine options shared by replay and the benchmarks:
  * --threads N, --strategy auto|cpu|gpu|balance, --gpu SPEC and
- * --no-pipeline (blocks one after another, for measurement), writing it
+ * --no-pipeline (blocks one after another, for measurement) and
+ * --no-verify (skip the database integrity check at open), writing it
  * into *cfg. False when the current argument is none of them (or after a
  * usage error, with a->bad set). */
 bool cx_cli_engine_opt(cx_cli_args *a, cx_config *cfg);

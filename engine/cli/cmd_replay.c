@@ -22,6 +22,7 @@
 static const char help[] =
     "usage: chainexec replay FILE [--json] [--db DIR] [--threads N]\n"
     "         [--strategy auto|cpu|gpu|balance] [--gpu SPEC] [--no-pipeline]\n"
+    "         [--no-verify]\n"
     "         [--metrics-file F] [--metrics-listen 127.0.0.1:PORT] [--quiet]\n"
     "\n"
     "Executes the blocks of a fixture (SPEC.md section 6) and prints their\n"
@@ -38,6 +39,8 @@ static const char help[] =
     "                       list 0,1, or sim[:fail=R,wrong=R,hang=R,\n"
     "                       delay_us=N] (software device)\n"
     "  --no-pipeline        run blocks one after another (no stage overlap)\n"
+    "  --no-verify          skip the integrity check of an existing --db at\n"
+    "                       open (it reads every page: O(database size))\n"
     "  --metrics-file F     write Prometheus metrics to F at exit\n"
     "  --metrics-listen A   serve /metrics over HTTP on A while running\n"
     "                       (PORT or HOST:PORT; a bare port is loopback)\n"

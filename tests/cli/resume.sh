@@ -22,6 +22,9 @@ run_expect 0 resume1 "$BIN" replay "$FX" --json --quiet --threads 2 --db "$WORK/
 # Replaying a finished database resumes nothing and prints the same.
 run_expect 0 again1 "$BIN" replay "$FX" --json --quiet --db "$WORK/db1" &&
   same "$WORK/clean.out" "$WORK/again1.out"
+# Without the integrity check at open: the same.
+run_expect 0 again1nv "$BIN" replay "$FX" --json --quiet --no-verify --db "$WORK/db1" &&
+  same "$WORK/clean.out" "$WORK/again1nv.out"
 
 # 2. Killed from outside at an arbitrary moment.
 "$BIN" replay "$FX" --json --quiet --threads 1 --db "$WORK/db2" >/dev/null 2>&1 &
