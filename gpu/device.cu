@@ -57,6 +57,7 @@ typedef struct cx_gpu_slot {
 
 struct cx_gpu_ctx {
   int dev;
+  int sms; /* multiprocessors, for launch shapes */
   int healthy;
   cx_hd_gtab *d_gtab;
   cx_gpu_slot slot[CX_GPU_RING];
@@ -217,6 +218,7 @@ extern "C" cx_gpu_ctx *cx_gpu_open(int dev, cx_gpu_error *err) {
   g->healthy = 1;
   int rc = [&]() -> int {
     CX_CUDA_OK(g, err, cudaSetDevice(dev));
+    CX_CUDA_OK(g, err, cudaDeviceGetAttribute(&g->sms, cudaDevAttrMultiProcessorCount, dev));
     for (int k = 0; k < CX_GPU_RING; k++) {
       cx_gpu_slot *s = &g->slot[k];
       CX_CUDA_OK(g, err, cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
@@ -290,7 +292,7 @@ static int cx_gpu_verify_chunk(cx_gpu_ctx *g, cx_gpu_slot *s, int first,
   CX_CUDA_OK(g, err, cudaEventRecord(s->start, s->stream));
   if (first) CX_CUDA_OK(g, err, cudaEventRecord(g->span_start, s->stream));
   CX_CUDA_OK(g, err, cx_gpu_launch_verify(s->stream, m, s->dev, s->dev + in,
-                                          g->d_gtab));
+                                          g->d_gtab, g->sms));
   CX_CUDA_OK(g, err, cudaEventRecord(s->stop, s->stream));
   CX_CUDA_OK(g, err, cudaEventRecord(g->span_stop, s->stream));
   CX_CUDA_OK(g, err, cudaMemcpyAsync(s->host + in, s->dev + in, m,

@@ -15,9 +15,11 @@
 #include "hd_ecdsa.h"
 
 /* Verify: d_in holds n keys (33 B each), then n digests (32 B), then n
- * signatures (64 B); d_out receives n verdict bytes. */
+ * signatures (64 B); d_out receives n verdict bytes. sms: the device's
+ * multiprocessor count, which sizes the thread blocks. */
 cudaError_t cx_gpu_launch_verify(cudaStream_t s, size_t n, const uint8_t *d_in,
-                                 uint8_t *d_out, const cx_hd_gtab *d_gtab);
+                                 uint8_t *d_out, const cx_hd_gtab *d_gtab,
+                                 int sms);
 
 /* SHA-256 of n messages of d_data at d_off[i], d_len[i]. */
 cudaError_t cx_gpu_launch_sha256(cudaStream_t s, size_t n,
