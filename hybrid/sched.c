@@ -355,16 +355,20 @@ static size_t cx_sched_balance_share(cx_sched *s, const cx_req *r,
       }
       continue;
     }
-    size_t per = r->n / (CX_SCHED_WINDOW * s->ndev) + 1;
+    size_t per = r->n / s->ndev + 1;
     dev_rate += cx_tuner_device_rate(&s->tuner, b, r->kind, per);
     usable++;
   }
   double cpu_rate = cx_tuner_cpu_rate(&s->tuner, r->kind);
   size_t share = (size_t)((double)r->n * dev_rate / (dev_rate + cpu_rate)) +
                  probes;
-  /* One window per device holds the whole share, so the device part is
-   * in flight before the pool starts on its own part. */
-  *chunk = usable ? share / (CX_SCHED_WINDOW * usable) + 1 : 0;
+  /* One batch per device holds its whole share, so the device part is in
+   * flight before the pool starts on its own part. One, not a window of
+   * smaller ones: a device runs its queue in order, and on an H100 two
+   * half batches of a 10,000-signature block each paid a whole kernel's
+   * latency (balance ran at 0.68x of gpu); a device that overlaps work
+   * does it inside its batch (the CUDA launcher's stream ring). */
+  *chunk = usable ? share / usable + 1 : 0;
   return share > r->n ? r->n : share;
 }
 
