@@ -45,8 +45,11 @@ typedef enum cx_strategy_kind {
 
 typedef enum cx_durability_kind {
   CX_SYNC = 0,  /* fsync on every block commit (default) */
-  CX_NOSYNC = 1 /* benchmarks only: the last blocks may be lost on power
-                   loss, the database is never corrupted */
+  CX_NOSYNC = 1 /* benchmarks only: no fsync (LMDB's MDB_NOSYNC). A
+                   process crash loses nothing; an OS crash or power loss
+                   loses the last blocks and, unless the filesystem keeps
+                   write order, can damage the file (refused at the next
+                   open by the integrity check, see skip_verify) */
 } cx_durability_kind;
 
 typedef struct cx_config {
