@@ -25,6 +25,11 @@
 
 #include "store.h"
 
+/* What a person can do about a damaged store (integrity check messages). */
+#define CX_STORE_DAMAGED_ACTION                                                \
+  "restore it from a backup (a copy taken with mdb_copy or mdb_env_copy) "   \
+  "or replay the chain into an empty directory"
+
 enum cx_table {
   CX_TABLE_ACCOUNTS = 0,
   CX_TABLE_KV = 1,

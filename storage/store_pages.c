@@ -95,9 +95,7 @@ static int bad(pages *pg, uint64_t pgno, const char *fmt, ...) {
   va_end(ap);
   return cx_error_set(pg->err, CX_ECORRUPT,
                       "%s: integrity check: table \"%s\", page %llu: %s; the "
-                      "store is damaged: restore it from a backup (a copy "
-                      "taken with mdb_copy or mdb_env_copy) or replay the "
-                      "chain into an empty directory",
+                      "store is damaged: " CX_STORE_DAMAGED_ACTION,
                       pg->s->path, pg->table, (unsigned long long)pgno, what);
 }
 

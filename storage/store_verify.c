@@ -90,9 +90,7 @@ static int child_died(const char *path, int status, cx_error *err) {
   return cx_error_set(err, CX_ECORRUPT,
                       "%s: reading the database for the integrity check %s: "
                       "its pages are damaged (LMDB keeps no checksums); "
-                      "restore it from a backup (a copy taken with mdb_copy "
-                      "or mdb_env_copy) or replay the chain into an empty "
-                      "directory",
+                      CX_STORE_DAMAGED_ACTION,
                       path, how);
 }
 

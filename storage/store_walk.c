@@ -30,11 +30,6 @@
 #include "store_codec.h"
 #include "store_internal.h"
 
-/* What a person can do about any finding of the walk. */
-#define CX_WALK_ACTION                                                         \
-  "restore it from a backup (a copy taken with mdb_copy or mdb_env_copy) "   \
-  "or replay the chain into an empty directory"
-
 typedef struct walk {
   cx_store *s;
   MDB_txn *txn;
@@ -54,7 +49,7 @@ static int damaged(walk *w, const char *table, const char *fmt, ...) {
   va_end(ap);
   return cx_error_set(w->err, CX_ECORRUPT,
                       "%s: integrity check: table \"%s\": %s; the store is "
-                      "damaged: " CX_WALK_ACTION,
+                      "damaged: " CX_STORE_DAMAGED_ACTION,
                       w->s->path, table, what);
 }
 
