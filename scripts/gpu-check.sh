@@ -7,14 +7,18 @@
 # utilisation sampled by nvidia-smi during the TPS runs.
 #
 #   scripts/gpu-check.sh [--out DIR] [--quick] [--skip-tests] [--skip-exec]
-#                        [--blocks B] [--warmup W]
+#                        [--blocks B] [--warmup W] [--profile]
+#
+# --profile adds an Nsight Compute report (ncu.txt) of the verify kernel at
+# a 16,384-signature and a 65,536-signature batch (bench gpu's 7th to 9th
+# verify launches).
 #
 # Writes into DIR (default ./gpu-check-out): check.log (everything a person
 # reads), ctest.log, bench.jsonl (one JSON document per line), dmon.log.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/gpu-check-out"
-quick=0 tests=1 exec=1 blocks=30 warmup=10
+quick=0 tests=1 exec=1 profile=0 blocks=30 warmup=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
@@ -23,7 +27,8 @@ while [ $# -gt 0 ]; do
     --blocks) blocks=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --skip-exec) exec=0; shift ;;
-    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
+    --profile) profile=1; shift ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -101,4 +106,18 @@ if [ $tests = 1 ]; then
   grep -h -iE "skip" "$out/ctest.log" | head -10
 fi
 
+if [ $profile = 1 ]; then
+  step "Nsight Compute: the verify kernel"
+  ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || ls -d /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  if [ -n "$ncu_bin" ]; then
+    # bench gpu --quick runs batches 256..4096; the full run reaches 2^20.
+    timeout 240 "$ncu_bin" --kernel-name regex:verify --launch-skip 6 --launch-count 3 \
+      --section SpeedOfLight --section Occupancy --section LaunchStats \
+      --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+      --section WarpStateStats "$cx" bench gpu >"$out/ncu.txt" 2>&1
+    echo "ncu exit $?"; grep -E "Duration|Registers|Achieved Occupancy|Theoretical Occupancy|Compute \(SM\) Throughput|Block Size|Grid Size|Local" "$out/ncu.txt" | head -40
+  else
+    echo "ncu not found"
+  fi
+fi
 step "done"
