@@ -92,6 +92,10 @@ typedef struct cx_sched_config {
    *   delay_us=N     latency added to every device batch
    *   hang_ms=N      longest a hung batch holds the device (default 10000;
    *                  a hang is a timeout only while deadline_ms < hang_ms)
+   *   stuck_ms=N     a hung batch ignores abandonment and holds its thread
+   *                  N ms, like a kernel that never returns (default 0)
+   *   close_ms=N     how long destroy waits for a stuck batch before it
+   *                  leaves the thread behind (default 10000, as for CUDA)
    *   seed=N         fault RNG seed (faults are drawn in submission order,
    *                  so a single-threaded caller replays exactly)
    *   fail_first=N   the first N batches fail (breaker tests)

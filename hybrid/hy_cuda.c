@@ -73,7 +73,16 @@ static int cx_cuda_submit(cx_backend *b, cx_attempt *a, cx_error *err) {
 
 static void cx_cuda_destroy(cx_backend *b) {
   cx_cuda *c = (cx_cuda *)b;
-  cx_hostdev_destroy(c->thread);
+  if (!cx_hostdev_destroy(c->thread)) {
+    /* Its thread is still inside a CUDA call (a kernel that never ends):
+     * closing the context under it could crash, so leave both to the
+     * process's exit, and say so, since nothing else will. */
+    fprintf(stderr, "chainexec: %s did not finish its batch within the "
+                    "close timeout; leaving its thread and context to "
+                    "process exit (the device may need a reset)\n",
+            c->base.name);
+    return;
+  }
   cx_gpu_close(c->ctx);
   free(c);
 }
@@ -111,7 +120,7 @@ cx_backend *cx_cuda_backend_create(int dev, cx_error *err) {
   c->base.kind = CX_DEVICE_CUDA;
   c->base.ops = &cx_cuda_ops;
   c->base.impl = c;
-  c->thread = cx_hostdev_create(1, cx_cuda_exec, NULL, c, &c->base.m, err);
+  c->thread = cx_hostdev_create(1, cx_cuda_exec, NULL, c, &c->base.m, 0, err);
   if (!c->thread) {
     cx_gpu_close(c->ctx);
     free(c);

@@ -4,6 +4,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
+
+#define CX_HOSTDEV_CLOSE_DEFAULT_NS 10000000000ull /* 10 s */
 
 struct cx_hostdev {
   pthread_mutex_t mu;
@@ -11,6 +14,8 @@ struct cx_hostdev {
   cx_attempt *head, *tail;
   bool stopping;
   unsigned threads;
+  unsigned exited;           /* workers that left their loop */
+  uint64_t close_timeout_ns; /* destroy's wait for them */
   pthread_t *tids;
   cx_hostdev_exec_fn exec;
   cx_hostdev_taken_fn taken;
@@ -51,26 +56,51 @@ static void *cx_hostdev_main(void *opaque) {
     cx_attempt_release(a);
     pthread_mutex_lock(&d->mu);
   }
+  d->exited++;
+  pthread_cond_broadcast(&d->cv);
   pthread_mutex_unlock(&d->mu);
   return NULL;
 }
 
-static void cx_hostdev_stop(cx_hostdev *d, unsigned started) {
+/* Waits until `started` workers left their loop or the close timeout
+ * passed; true when they all did. cv is on CLOCK_MONOTONIC. */
+static bool cx_hostdev_wait_exit(cx_hostdev *d, unsigned started) {
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  uint64_t ns = (uint64_t)until.tv_nsec + d->close_timeout_ns;
+  until.tv_sec += (time_t)(ns / 1000000000u);
+  until.tv_nsec = (long)(ns % 1000000000u);
   pthread_mutex_lock(&d->mu);
   d->stopping = true;
   pthread_cond_broadcast(&d->cv);
+  int rc = 0;
+  while (d->exited < started && rc == 0)
+    rc = pthread_cond_timedwait(&d->cv, &d->mu, &until);
+  bool all = d->exited >= started;
   pthread_mutex_unlock(&d->mu);
+  return all;
+}
+
+static bool cx_hostdev_stop(cx_hostdev *d, unsigned started) {
+  if (!cx_hostdev_wait_exit(d, started)) {
+    /* A worker is stuck in exec: leave it (and d, which it uses) behind. */
+    for (unsigned i = 0; i < started; i++)
+      pthread_detach(d->tids[i]);
+    return false;
+  }
   for (unsigned i = 0; i < started; i++)
     pthread_join(d->tids[i], NULL);
   pthread_cond_destroy(&d->cv);
   pthread_mutex_destroy(&d->mu);
   free(d->tids);
   free(d);
+  return true;
 }
 
 cx_hostdev *cx_hostdev_create(unsigned threads, cx_hostdev_exec_fn exec,
                               cx_hostdev_taken_fn taken, void *ctx,
-                              cx_backend_metrics *m, cx_error *err) {
+                              cx_backend_metrics *m, uint64_t close_timeout_ns,
+                              cx_error *err) {
   if (threads == 0)
     threads = 1;
   cx_hostdev *d = calloc(1, sizeof *d);
@@ -80,7 +110,13 @@ cx_hostdev *cx_hostdev_create(unsigned threads, cx_hostdev_exec_fn exec,
     return NULL;
   }
   pthread_mutex_init(&d->mu, NULL);
-  pthread_cond_init(&d->cv, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&d->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  d->close_timeout_ns =
+      close_timeout_ns ? close_timeout_ns : CX_HOSTDEV_CLOSE_DEFAULT_NS;
   d->threads = threads;
   d->exec = exec;
   d->taken = taken;
@@ -89,7 +125,7 @@ cx_hostdev *cx_hostdev_create(unsigned threads, cx_hostdev_exec_fn exec,
   for (unsigned i = 0; i < threads; i++) {
     int rc = pthread_create(&d->tids[i], NULL, cx_hostdev_main, d);
     if (rc != 0) {
-      cx_hostdev_stop(d, i);
+      (void)cx_hostdev_stop(d, i); /* idle workers: they all exit */
       cx_error_set(err, CX_ELIMIT, "could not start device thread "
                    "(pthread_create error %d)", rc);
       return NULL;
@@ -117,7 +153,6 @@ int cx_hostdev_submit(cx_hostdev *d, cx_attempt *a, cx_error *err) {
   return CX_OK;
 }
 
-void cx_hostdev_destroy(cx_hostdev *d) {
-  if (d)
-    cx_hostdev_stop(d, d->threads);
+bool cx_hostdev_destroy(cx_hostdev *d) {
+  return d ? cx_hostdev_stop(d, d->threads) : true;
 }

@@ -11,6 +11,9 @@
 #ifndef CX_HYBRID_HOSTDEV_H
 #define CX_HYBRID_HOSTDEV_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "cx_error.h"
 #include "hy_attempt.h"
 #include "hy_metrics.h"
@@ -28,16 +31,23 @@ typedef struct cx_hostdev cx_hostdev;
 
 /* Starts `threads` workers. Busy time and late results (an attempt
  * completed after it was abandoned, or abandoned before it started: each
- * timed-out attempt counts once) go to m (borrowed). NULL and err set
- * (CX_ENOMEM, CX_ELIMIT) on failure. */
+ * timed-out attempt counts once) go to m (borrowed). close_timeout_ns
+ * bounds cx_hostdev_destroy()'s wait for a worker stuck in exec (0: the
+ * default, 10 s). NULL and err set (CX_ENOMEM, CX_ELIMIT) on failure. */
 cx_hostdev *cx_hostdev_create(unsigned threads, cx_hostdev_exec_fn exec,
                               cx_hostdev_taken_fn taken, void *ctx,
-                              cx_backend_metrics *m, cx_error *err);
+                              cx_backend_metrics *m, uint64_t close_timeout_ns,
+                              cx_error *err);
 
 /* Queues a (taking a reference). CX_ESTATE when shutting down. */
 int cx_hostdev_submit(cx_hostdev *d, cx_attempt *a, cx_error *err);
 
-/* Stops and joins the workers; NULL is a no-op. */
-void cx_hostdev_destroy(cx_hostdev *d);
+/* Stops the workers and joins them; NULL is a no-op (returns true).
+ * Returns false when a worker is still inside exec after the close
+ * timeout (a device that stopped answering: a hung kernel blocks its
+ * thread in the driver, and nothing can interrupt it): then the workers
+ * are detached and d is left allocated for them, and the caller must leave
+ * exec's ctx allocated too, so that the process can still shut down. */
+bool cx_hostdev_destroy(cx_hostdev *d);
 
 #endif /* CX_HYBRID_HOSTDEV_H */

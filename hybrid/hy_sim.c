@@ -73,7 +73,9 @@ static int cx_sim_exec(void *ctx, cx_attempt *a) {
   a->end_ns = cx_now_ns();
   if (a->tag == CX_SIM_WRONG)
     cx_sim_corrupt(s, a);
-  if (a->tag == CX_SIM_HANG)
+  if (a->tag == CX_SIM_HANG && s->spec.stuck_ms)
+    cx_sim_sleep_us(s->spec.stuck_ms * 1000u); /* deaf to abandon */
+  else if (a->tag == CX_SIM_HANG)
     cx_attempt_wait_abandoned(a, cx_now_ns() +
                                      (uint64_t)s->spec.hang_ms * 1000000ull);
   return CX_OK;
@@ -127,7 +129,8 @@ static void cx_sim_taken(void *ctx, const cx_attempt *a) {
 
 static void cx_sim_destroy(cx_backend *b) {
   cx_sim *s = (cx_sim *)b;
-  cx_hostdev_destroy(s->dev);
+  if (!cx_hostdev_destroy(s->dev))
+    return; /* a stuck batch (stuck_ms) still runs on s: leave it */
   pthread_mutex_destroy(&s->mu);
   free(s);
 }
@@ -156,7 +159,8 @@ cx_backend *cx_sim_backend_create(const cx_sim_spec *spec, unsigned index,
   s->base.ops = &cx_sim_ops;
   s->base.impl = s;
   s->dev = cx_hostdev_create(spec->threads, cx_sim_exec, cx_sim_taken, s,
-                             &s->base.m, err);
+                             &s->base.m, (uint64_t)spec->close_ms * 1000000u,
+                             err);
   if (!s->dev) {
     pthread_mutex_destroy(&s->mu);
     free(s);

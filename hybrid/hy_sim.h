@@ -18,6 +18,8 @@
 typedef struct cx_sim_spec {
   double fail, wrong, hang;
   unsigned delay_us, hang_ms, threads, devices;
+  unsigned stuck_ms; /* >0: a hang ignores abandonment for this long */
+  unsigned close_ms; /* bound on destroy's wait for a stuck batch; 0 = 10 s */
   unsigned fail_first, wrong_items;
   uint64_t seed;
   size_t max_batch;

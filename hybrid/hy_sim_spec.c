@@ -64,6 +64,10 @@ int cx_sim_spec_parse(const char *spec, cx_sim_spec *out, cx_error *err) {
       bad = cx_sim_uint(v, 10000000, &u), s.delay_us = (unsigned)u;
     else if (CX_KEY("hang_ms"))
       bad = cx_sim_uint(v, 600000, &u), s.hang_ms = (unsigned)u;
+    else if (CX_KEY("stuck_ms"))
+      bad = cx_sim_uint(v, 600000, &u), s.stuck_ms = (unsigned)u;
+    else if (CX_KEY("close_ms"))
+      bad = cx_sim_uint(v, 600000, &u), s.close_ms = (unsigned)u;
     else if (CX_KEY("threads"))
       bad = cx_sim_uint(v, 64, &u) || u == 0, s.threads = (unsigned)u;
     else if (CX_KEY("devices"))

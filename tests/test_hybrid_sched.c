@@ -461,6 +461,26 @@ Test(hybrid_sched, hung_results_arrive_late_and_are_dropped) {
   hy_batch_free(&b);
 }
 
+/* A device that stops answering (a kernel that never returns, here a sim
+ * batch deaf to abandonment for two minutes): its batches time out and
+ * the CPU gives the right verdicts, and destroying the scheduler leaves
+ * the stuck thread behind after close_ms instead of waiting for it. The
+ * Criterion timeout turns a destroy that waits into a failure. */
+Test(hybrid_sched, a_stuck_device_does_not_hang_close, .timeout = 30) {
+  hy_batch b;
+  random_batch(&b, 20, 3);
+  cx_sched *s =
+      make(CX_STRATEGY_GPU, "sim:hang=1.0,stuck_ms=120000,close_ms=50", 30);
+  verify_exact(s, &b, "verify");
+  cx_sched_stats st;
+  cx_sched_stats_get(s, &st);
+  cr_assert_geq(st.device_timeouts, 1);
+  cr_assert_eq(st.items_device, 0);
+  cr_assert_eq(st.late_dropped, 0, "the stuck batch never ends");
+  cx_sched_destroy(s);
+  hy_batch_free(&b);
+}
+
 Test(hybrid_sched, balance_uses_both_sides) {
   hy_batch b;
   random_batch(&b, 300, 6);
