@@ -23,7 +23,7 @@ typedef struct cx_arena {
 } cx_arena;
 
 /* Out-of-line path of the two allocators below: moves to a chunk with room
- * for `size` bytes (a multiple of 16) at `align` (16 or 64). */
+ * for `size` bytes (a multiple of 16) at `align` (a power of two, 16 to 64). */
 void *cx_arena_alloc_slow(cx_arena *a, size_t size, size_t align);
 
 /* 16-byte aligned, uninitialised memory valid until the next reset or
@@ -40,17 +40,19 @@ static inline void *cx_arena_alloc(cx_arena *a, size_t size) {
   return cx_arena_alloc_slow(a, size, 16);
 }
 
-/* The same, 64-byte aligned (one cache line for objects of up to 64 bytes:
- * the multi-version memory's slots and versions); size must not be 0. */
-static inline void *cx_arena_alloc_line(cx_arena *a, size_t size) {
-  size = (size + 63) & ~(size_t)63;
-  uintptr_t p = ((uintptr_t)a->ptr + 63) & ~(uintptr_t)63; /* next line */
+/* The same at `align` bytes (a power of two, 16 to 64), for objects that
+ * must not straddle a cache line (the multi-version memory's versions);
+ * size must not be 0. */
+static inline void *cx_arena_alloc_aligned(cx_arena *a, size_t size,
+                                           size_t align) {
+  size = (size + 15) & ~(size_t)15;
+  uintptr_t p = ((uintptr_t)a->ptr + align - 1) & ~(uintptr_t)(align - 1);
   /* An empty arena has ptr = end = NULL, so p + size > end there too. */
   if (p + size <= (uintptr_t)a->end) {
     a->ptr = (unsigned char *)p + size;
     return (void *)p;
   }
-  return cx_arena_alloc_slow(a, size, 64);
+  return cx_arena_alloc_slow(a, size, align);
 }
 
 /* Shrinks p, the arena's latest allocation, to its first `size` bytes (at

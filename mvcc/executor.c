@@ -107,61 +107,6 @@ static void run_workers(cx_executor *x, unsigned k, cx_worker_fn fn,
     x->cfg.run(x->cfg.runner, k, fn, arg);
 }
 
-/* Leaf order of two keys (cx_key_cmp < 0), inline for the merge: account
- * keys are zero past their 20 bytes, so 32 bytes compare the same. Keys
- * are compared 8 bytes at a time (byte-swapped on little-endian hosts, so
- * the integer order is memcmp's): random keys differ in the first word,
- * and a memcmp call per element was most of the serial merge. */
-static int key_less(const cx_key *a, const cx_key *b) {
-  if (a->kind != b->kind)
-    return a->kind < b->kind;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  for (int i = 0; i < 32; i += 8) {
-    uint64_t x, y;
-    memcpy(&x, a->bytes + i, 8);
-    memcpy(&y, b->bytes + i, 8);
-    if (x != y)
-      return __builtin_bswap64(x) < __builtin_bswap64(y);
-  }
-  return 0;
-#else
-  return memcmp(a->bytes, b->bytes, 32) < 0;
-#endif
-}
-
-/* Merges the workers' sorted parts into x->writes. Keys are unique across
- * parts (one slot per key). */
-static size_t merge_parts(cx_executor *x, unsigned k) {
-  const cx_entry *pos[64], *end[64];
-  size_t n = 0;
-  unsigned live = 0;
-  for (unsigned w = 0; w < k; w++) {
-    const cx_par_worker *wk = x->par.workers[w];
-    if (wk->out_n == 0)
-      continue;
-    pos[live] = wk->out;
-    end[live] = wk->out + wk->out_n;
-    live++;
-  }
-  while (live > 1) {
-    unsigned best = 0;
-    for (unsigned w = 1; w < live; w++)
-      if (key_less(&pos[w]->key, &pos[best]->key))
-        best = w;
-    x->writes[n++] = *pos[best]++;
-    if (pos[best] == end[best]) {
-      pos[best] = pos[live - 1];
-      end[best] = end[live - 1];
-      live--;
-    }
-  }
-  if (live == 1) {
-    memcpy(x->writes + n, pos[0], (size_t)(end[0] - pos[0]) * sizeof *pos[0]);
-    n += (size_t)(end[0] - pos[0]);
-  }
-  return n;
-}
-
 /* Room for n entries of write set; at least one, so out->writes is never
  * NULL (callers may memcpy from it with a zero length). */
 static int reserve_writes(cx_executor *x, size_t n) {
@@ -183,7 +128,8 @@ static int run_parallel(cx_executor *x, const cx_exec_input *in,
                         cx_exec_output *out) {
   unsigned k = x->cfg.threads;
   if (k > 64)
-    k = 64; /* merge_parts' bound; far beyond what one block can use */
+    k = 64; /* the bound of cx_par's worker-state mask; far beyond what
+             * one block can use */
   /* Batches of claimed indices: big when neighbours rarely conflict, one
    * (the paper's scheme) when they do. */
   unsigned pct = x->cfg.claim_batch ? 0 : contention(x, in);
@@ -194,21 +140,22 @@ static int run_parallel(cx_executor *x, const cx_exec_input *in,
                    : pct == 0         ? 16
                    : pct <= 3         ? 4
                                       : 1;
-  int rc =
-      cx_par_reset(&x->par, in, read, read_ctx, out->statuses, k, batch);
+  int rc = CX_PAR_RETRY;
+  /* A block touching more keys than estimated runs again, sized exactly
+   * (the same result: nothing of the first run is kept). */
+  for (int exact = 0; rc == CX_PAR_RETRY && exact < 2; exact++) {
+    rc = cx_par_reset(&x->par, in, read, read_ctx, out->statuses, k, batch,
+                      exact);
+    if (rc != 0)
+      return rc;
+    run_workers(x, k, cx_par_work, &x->par);
+    rc = atomic_load(&x->par.error);
+  }
+  if (rc == CX_PAR_RETRY) /* impossible: the exact size bounds the keys */
+    rc = CX_ELIMIT;
   if (rc != 0)
     return rc;
-  run_workers(x, k, cx_par_work, &x->par);
-  rc = atomic_load(&x->par.error);
-  if (rc != 0)
-    return rc;
-  size_t total = 0;
-  for (unsigned w = 0; w < k; w++)
-    total += x->par.workers[w]->out_n;
-  if ((rc = reserve_writes(x, total)) != 0)
-    return rc;
-  out->n_writes = merge_parts(x, k);
-  out->writes = x->writes;
+  out->writes = cx_par_writes(&x->par, &out->n_writes);
   cx_par_counters(&x->par, &out->counters);
   return CX_OK;
 }

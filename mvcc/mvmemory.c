@@ -11,66 +11,108 @@
 void cx_mv_init(cx_mvmemory *m) { memset(m, 0, sizeof *m); }
 
 void cx_mv_destroy(cx_mvmemory *m) {
-  free((void *)m->buckets);
+  free(m->slots);
   memset(m, 0, sizeof *m);
 }
 
-int cx_mv_reset(cx_mvmemory *m, size_t keys) {
+#define MV_MAX_GEN 0x7fffffffu /* 2 * gen + 1 must fit a tag */
+
+int cx_mv_reset(cx_mvmemory *m, size_t keys, int exact) {
+  if (keys > CX_MV_MAX_KEYS)
+    return CX_ELIMIT;
   size_t cap = 64;
-  while (cap < keys)
+  while (cap < 2 * keys)
     cap *= 2;
-  if (cap > m->bucket_cap) {
-    void *b = malloc(cap * sizeof *m->buckets);
-    if (!b)
+  int zero = 0;
+  if (cap > m->cap) {
+    _Static_assert(sizeof(cx_mv_slot) == 64, "a slot fills one cache line");
+    cx_mv_slot *s = aligned_alloc(64, cap * sizeof *s);
+    if (!s)
       return CX_ENOMEM;
-    free((void *)m->buckets);
-    m->buckets = b;
-    m->bucket_cap = cap;
+    free(m->slots);
+    m->slots = s;
+    m->cap = cap;
+    zero = 1;
   }
-  unsigned bits = 0;
-  while (((size_t)1 << bits) < cap)
-    bits++;
-  m->bucket_shift = 64 - bits;
-  /* Before any worker runs: plain zeroing is the initialisation (an
-   * all-zero atomic pointer is NULL on every platform we build for). */
-  memset((void *)m->buckets, 0, cap * sizeof *m->buckets);
+  /* A new generation empties every slot; only fresh memory, and tags about
+   * to repeat after 2^31 blocks, need zeroing (tag 0 is no generation's).
+   * Single-threaded, before any worker runs: plain zeroing is the
+   * initialisation of the atomics. */
+  if (zero || m->gen >= MV_MAX_GEN) {
+    memset((void *)m->slots, 0, m->cap * sizeof *m->slots);
+    m->gen = 0;
+  }
+  m->gen++;
+  m->mask = cap - 1;
+  m->limit = cap / 2;
+  size_t chunk = cap / 512;
+  m->chunk = exact ? 0 : chunk > 64 ? 64u : chunk < 1 ? 1u : (uint32_t)chunk;
+  atomic_store_explicit(&m->reserved, 0, memory_order_relaxed);
   return CX_OK;
 }
 
-static cx_mv_slot *mv_scan(cx_mv_slot *from, const cx_mv_slot *until,
-                           const cx_key *key) {
-  for (cx_mv_slot *s = from; s != until; s = s->chain)
-    if (cx_vm_key_eq(&s->key, key))
-      return s;
-  return NULL;
-}
-
-cx_mv_slot *cx_mv_slot_insert(const cx_key *key, _Atomic(cx_mv_slot *) *b,
-                              cx_mv_slot *head, cx_arena *arena,
-                              cx_mv_owned *owned) {
-  cx_mv_slot *s;
-  _Static_assert(sizeof(cx_mv_slot) <= 64, "a slot fills one cache line");
-  cx_mv_slot *fresh = cx_arena_alloc_line(arena, sizeof *fresh);
-  if (!fresh)
-    return NULL;
-  fresh->key = *key;
-  atomic_init(&fresh->head, NULL);
-  atomic_init(&fresh->seq, 0);
+cx_mv_slot *cx_mv_slot_probe(cx_mvmemory *m, const cx_key *key, size_t *at,
+                             cx_mv_owned *owned, cx_mv_version *first,
+                             int *inserted) {
+  const unsigned busy = 2 * m->gen, ready = busy + 1;
+  size_t i = *at;
   for (;;) {
-    fresh->chain = head;
-    if (atomic_compare_exchange_weak_explicit(b, &head, fresh,
-                                              memory_order_acq_rel,
-                                              memory_order_acquire))
-      break;
-    /* Someone pushed first: only the slots above our old head are new. */
-    s = mv_scan(head, fresh->chain, key);
-    if (s)
-      return s; /* ours stays unused in the arena until the block ends */
+    *at = i;
+    cx_mv_slot *s = &m->slots[i];
+    unsigned tag = atomic_load_explicit(&s->tag, memory_order_acquire);
+    if (tag == busy) { /* being filled: its key is not known yet */
+      unsigned spins = 0;
+      while ((tag = atomic_load_explicit(&s->tag, memory_order_acquire)) ==
+             busy)
+        cx_spin_backoff(&spins);
+    }
+    if (tag == ready) {
+      if (cx_vm_key_eq(&s->key, key))
+        return s;
+      i = (i + 1) & m->mask;
+      continue;
+    }
+    /* Empty (another generation's): the key is absent. Claim the slot, or
+     * look again when another thread claimed it first (it may be
+     * inserting this very key). Room in `owned` first, so a claimed slot
+     * is always published. */
+    if (!owned)
+      return NULL;
+    if (owned->budget == 0 && m->chunk > 0) {
+      size_t r = atomic_fetch_add_explicit(&m->reserved, m->chunk,
+                                           memory_order_relaxed);
+      if (r >= m->limit) {
+        owned->full = 1;
+        return NULL;
+      }
+      owned->budget = r + m->chunk <= m->limit ? m->chunk
+                                               : (uint32_t)(m->limit - r);
+    }
+    unsigned part = cx_mv_part(key);
+    cx_mv_owned_block *b = owned->head[part];
+    if (!b || b->n == CX_MV_OWNED_BLOCK) {
+      b = cx_arena_alloc(owned->arena, sizeof *b);
+      if (!b)
+        return NULL;
+      b->next = owned->head[part];
+      b->n = 0;
+      owned->head[part] = b;
+    }
+    if (!atomic_compare_exchange_strong_explicit(&s->tag, &tag, busy,
+                                                 memory_order_acquire,
+                                                 memory_order_relaxed))
+      continue;
+    s->key = *key;
+    atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->head, first, memory_order_relaxed);
+    atomic_store_explicit(&s->tag, ready, memory_order_release);
+    *inserted = 1;
+    b->s[b->n++] = s;
+    owned->count[part]++;
+    if (owned->budget > 0)
+      owned->budget--;
+    return s;
   }
-  fresh->owned_next = owned->head;
-  owned->head = fresh;
-  owned->count++;
-  return fresh;
 }
 
 unsigned cx_mv_lock_wait(cx_mv_slot *s) {
@@ -90,30 +132,40 @@ unsigned cx_mv_read_wait(cx_mv_slot *s) {
   }
 }
 
-/* Clears then sets flags of a node's meta under its slot's lock. */
-static void mv_set_flags(cx_mv_version *v, uint64_t clear, uint64_t set) {
-  unsigned held = cx_mv_lock(v->slot);
-  uint64_t m = atomic_load_explicit(&v->meta, memory_order_relaxed);
-  atomic_store_explicit(&v->meta, (m & ~clear) | set, memory_order_release);
-  cx_mv_unlock(v->slot, held);
+/* Clears then sets flags of txn's node under the slot's lock (the list is
+ * walked under it: marks are rare, so written keys are kept as slot
+ * indices, without node pointers). */
+static void mv_set_flags(cx_mv_slot *slot, uint32_t txn, unsigned clear,
+                         unsigned set) {
+  unsigned held = cx_mv_lock(slot);
+  cx_mv_version *v = atomic_load_explicit(&slot->head, memory_order_relaxed);
+  while (v && v->txn != txn)
+    v = atomic_load_explicit(&v->next, memory_order_relaxed);
+  if (v) {
+    unsigned m = atomic_load_explicit(&v->meta, memory_order_relaxed);
+    atomic_store_explicit(&v->meta, (m & ~clear) | set, memory_order_release);
+  }
+  cx_mv_unlock(slot, held);
 }
 
-void cx_mv_mark_estimate(cx_mv_version *v) {
-  mv_set_flags(v, 0, CX_MV_ESTIMATE);
+void cx_mv_mark_estimate(cx_mv_slot *slot, uint32_t txn) {
+  mv_set_flags(slot, txn, 0, CX_MV_ESTIMATE);
 }
 
-void cx_mv_mark_deleted(cx_mv_version *v) {
-  mv_set_flags(v, CX_MV_ESTIMATE, CX_MV_DELETED);
+void cx_mv_mark_deleted(cx_mv_slot *slot, uint32_t txn) {
+  mv_set_flags(slot, txn, CX_MV_ESTIMATE, CX_MV_DELETED);
 }
 
-int cx_mv_final(cx_mv_slot *slot, uint64_t *v0, uint64_t *v1) {
+int cx_mv_final(const cx_mv_slot *slot, uint64_t *v0, uint64_t *v1) {
   cx_mv_version *v = atomic_load_explicit(&slot->head, memory_order_relaxed);
   while (v && (atomic_load_explicit(&v->meta, memory_order_relaxed) &
                CX_MV_DELETED))
     v = atomic_load_explicit(&v->next, memory_order_relaxed);
   if (!v)
     return 0;
-  *v0 = atomic_load_explicit(&v->v0, memory_order_relaxed);
-  *v1 = atomic_load_explicit(&v->v1, memory_order_relaxed);
+  if (v0) {
+    *v0 = atomic_load_explicit(&v->v0, memory_order_relaxed);
+    *v1 = atomic_load_explicit(&v->v1, memory_order_relaxed);
+  }
   return 1;
 }

@@ -8,27 +8,36 @@
  *   decrease retries).
  * - num_active_tasks counts claims handed out and not yet released (see
  *   cx_stm_claim); follow-up tasks run under their claim's count.
- * - Per transaction: `state` = incarnation << 2 | status, one atomic word
- *   (sequentially consistent accesses: a status change followed by a load
- *   of an index, against an index update followed by a load of the
- *   status, is the store-buffering pattern, which only SC orders; the
- *   paper's proof assumes SC too), and the list of
- *   transactions suspended on it, guarded by the transaction's spin lock.
+ * - Per transaction: `state`, one atomic word: generation << 34 |
+ *   incarnation << 4 | DEPS | LOCK | status (sequentially consistent
+ *   accesses: a status change followed by a load of an index, against an
+ *   index update followed by a load of the status, is the store-buffering
+ *   pattern, which only SC orders; the paper's proof assumes SC too), and
+ *   `deps`, the transactions suspended on it, guarded by the LOCK bit and
+ *   meaningful only while DEPS is set (so a list left by an abandoned
+ *   block is never followed).
  *   Status moves READY -> EXECUTING -> EXECUTED -> ABORTING -> READY
  *   (incarnation + 1), or EXECUTING -> ABORTING when the execution
- *   suspends on a dependency. The moves out of READY and out of EXECUTED
- *   that anyone may race for (incarnate, validation abort) are CASes, so
- *   one thread wins; the other moves are made by the thread that owns the
- *   transaction in EXECUTING or ABORTING (nobody else can move it from
- *   there) with a store. Only EXECUTING -> EXECUTED (which takes the
- *   dependents) and a dependent's enqueue (which checks for EXECUTED) also
- *   take the lock, so no dependent is ever left behind. Reading the state
- *   for a validation task takes no lock. Two records share a cache line
- *   (neighbours usually run on one worker, as claims come in batches; a
- *   line per record made the per-block reset cost more than the false
- *   sharing it saved). Only the worker that moved a transaction to
- *   EXECUTING runs it; only the one that moved it to ABORTING converts its
- *   writes to estimates.
+ *   suspends on a dependency. Every move is a compare-and-swap that keeps
+ *   LOCK and DEPS as they are (a dependent may hold LOCK meanwhile), so
+ *   the moves out of READY and out of EXECUTED that anyone may race for
+ *   (incarnate, validation abort) have one winner, and the other moves
+ *   are made by the thread that owns the transaction in EXECUTING or
+ *   ABORTING (nobody else can move it from there). The one exception is
+ *   EXECUTING -> EXECUTED, which waits for LOCK to be free: a dependent's
+ *   enqueue (which checks for EXECUTED under LOCK) and the move are then
+ *   ordered, and the move, finding DEPS, takes LOCK itself to collect the
+ *   dependents, so no dependent is ever left behind. Without dependents
+ *   (the common case) it is a single compare-and-swap. Reading the state
+ *   for a validation task takes no lock. Four records share a cache line
+ *   (neighbours usually run on one worker, as claims come in batches).
+ *   Only the worker that moved a transaction to EXECUTING runs it; only
+ *   the one that moved it to ABORTING converts its writes to estimates.
+ * - The records are not cleared between blocks: each block has its own
+ *   generation, and a state of another generation reads as READY at
+ *   incarnation 0 (a block that ends normally leaves every lock free and
+ *   every dependency list empty; after a halted block, or when the
+ *   generations wrap, the reset clears the records).
  * - done is set once every transaction is executed and validated with no
  *   task in flight; workers stop when they see it.
  * The indices use sequentially consistent atomics, as the paper's proof
@@ -58,9 +67,8 @@ typedef struct cx_stm_dep {
 } cx_stm_dep;
 
 typedef struct cx_stm_tx {
-  _Alignas(32) atomic_uint_fast64_t state; /* incarnation << 2 | status */
-  cx_spin lock;                            /* guards deps */
-  cx_stm_dep *deps;
+  _Alignas(16) atomic_uint_fast64_t state; /* see above */
+  cx_stm_dep *deps;                        /* guarded by LOCK */
 } cx_stm_tx;
 
 typedef struct cx_stm {
@@ -70,9 +78,33 @@ typedef struct cx_stm {
   _Alignas(64) atomic_int_fast64_t num_active_tasks;
   _Alignas(64) atomic_int done;
   _Alignas(64) uint32_t n;
+  uint64_t gen_bits; /* this block's generation << CX_STM_GEN_SHIFT */
   cx_stm_tx *txs;
   size_t txs_cap;
+  /* The worker that last claimed execution of each span of
+   * CX_STM_OWNER_SPAN transactions: a hint only (see cx_stm_next_claim),
+   * never cleared. */
+  atomic_uchar *owner;
+  atomic_int halted; /* cx_stm_halt was called since the last reset */
 } cx_stm;
+
+#define CX_STM_GEN_SHIFT 34
+#define CX_STM_GEN_MASK (~(((uint64_t)1 << CX_STM_GEN_SHIFT) - 1))
+#define CX_STM_LOCK 4u
+#define CX_STM_DEPS 8u
+#define CX_STM_INC_SHIFT 4
+#define CX_STM_INC_MASK 0x3fffffffu /* incarnations wrap at 2^30 */
+
+static inline uint32_t cx_stm_inc(uint64_t st) {
+  return (uint32_t)(st >> CX_STM_INC_SHIFT) & CX_STM_INC_MASK;
+}
+
+/* The state of txn as of this block: another block's reads as READY at
+ * incarnation 0 (generation bits set). Used to decide; compare-and-swaps
+ * expect the raw value. */
+static inline uint64_t cx_stm_state_now(const cx_stm *s, uint64_t raw) {
+  return (raw & CX_STM_GEN_MASK) == s->gen_bits ? raw : s->gen_bits;
+}
 
 /* An empty scheduler (no allocation until the first reset). */
 void cx_stm_init(cx_stm *s);
@@ -95,15 +127,27 @@ typedef struct cx_stm_claim {
   uint32_t begin, end;
 } cx_stm_claim;
 
-/* Next batch for an idle worker: validation when validation_idx is behind
- * execution_idx, else execution. CX_TASK_NONE when nothing is left to
- * claim now (try again unless done; no release needed then). */
-cx_stm_claim cx_stm_next_claim(cx_stm *s, uint32_t batch);
+/* Next batch for idle worker `me` (0..254) of k: validation when
+ * validation_idx is behind execution_idx, else execution; except that a
+ * worker leaves the validation of a span another worker executed to that
+ * worker (which has the span's transactions, read sets and writes in its
+ * cache) and executes instead, as long as validation lags execution by
+ * less than CX_STM_LAG_SPANS spans per worker and there is something to
+ * execute. Only with batches of CX_STM_AFFINITY_BATCH or more, which the
+ * executor uses when transactions rarely conflict: under contention a
+ * lagging validation means more work to redo. Which worker runs a task
+ * never changes a result. CX_TASK_NONE when nothing is left to claim now
+ * (try again unless done; no release needed then). */
+#define CX_STM_OWNER_SPAN 16u
+#define CX_STM_LAG_SPANS 2u
+#define CX_STM_AFFINITY_BATCH 4u
+cx_stm_claim cx_stm_next_claim(cx_stm *s, uint32_t batch, unsigned me,
+                               unsigned k);
 
 /* Ends a claim (its indices and their follow-up tasks are all done). */
 void cx_stm_release(cx_stm *s);
 
-/* Status values of cx_stm_tx.state (state = incarnation << 2 | status). */
+/* Status values of cx_stm_tx.state (low two bits). */
 enum { CX_STM_READY, CX_STM_EXECUTING, CX_STM_EXECUTED, CX_STM_ABORTING };
 
 /* The task for index txn of an execution claim (READY -> EXECUTING, by
@@ -112,18 +156,25 @@ enum { CX_STM_READY, CX_STM_EXECUTING, CX_STM_EXECUTED, CX_STM_ABORTING };
  * Inline: it runs for every index of every claim. */
 static inline cx_task cx_stm_task_for(cx_stm *s, int kind, uint32_t txn) {
   atomic_uint_fast64_t *state = &s->txs[txn].state;
-  uint64_t st = atomic_load(state); /* SC: see cx_stm_finish_execution */
-  cx_task t = {CX_TASK_NONE, txn, (uint32_t)(st >> 2)};
-  if (kind == CX_TASK_EXECUTE) {
-    uint_fast64_t expect = st;
-    if ((st & 3) == CX_STM_READY &&
-        atomic_compare_exchange_strong(
-            state, &expect, (st & ~(uint64_t)3) | CX_STM_EXECUTING))
+  uint_fast64_t raw = atomic_load(state); /* SC: see finish_execution */
+  for (;;) {
+    uint64_t st = cx_stm_state_now(s, raw);
+    cx_task t = {CX_TASK_NONE, txn, cx_stm_inc(st)};
+    if (kind != CX_TASK_EXECUTE) {
+      if ((st & 3) == CX_STM_EXECUTED)
+        t.kind = CX_TASK_VALIDATE;
+      return t;
+    }
+    if ((st & 3) != CX_STM_READY)
+      return t;
+    /* A failure with the status still READY is a dependent taking or
+     * releasing LOCK: try again. */
+    if (atomic_compare_exchange_weak(state, &raw,
+                                     (st & ~(uint64_t)3) | CX_STM_EXECUTING)) {
       t.kind = CX_TASK_EXECUTE;
-  } else if ((st & 3) == CX_STM_EXECUTED) {
-    t.kind = CX_TASK_VALIDATE;
+      return t;
+    }
   }
-  return t;
 }
 
 /* txn (EXECUTING) read an ESTIMATE of `blocking`. Returns 1 when txn is
@@ -133,30 +184,40 @@ static inline cx_task cx_stm_task_for(cx_stm *s, int kind, uint32_t txn) {
 int cx_stm_add_dependency(cx_stm *s, uint32_t txn, uint32_t blocking,
                           cx_stm_dep *node);
 
-/* The rare part of cx_stm_finish_execution, out of line: wakes `deps`
- * (READY again, execution index lowered to the lowest) and, when
- * lower_validation, lowers the validation index to txn. */
+/* The rare parts of cx_stm_finish_execution, out of line: the move to
+ * EXECUTED when dependents may be waiting (returns them), and the wake-up
+ * of `deps` (READY again, execution index lowered to the lowest) and,
+ * when lower_validation, the lowering of the validation index to txn. */
+cx_stm_dep *cx_stm_finish_with_deps(cx_stm *s, uint32_t txn, uint64_t to);
 void cx_stm_after_execution(cx_stm *s, uint32_t txn, cx_stm_dep *deps,
                             int lower_validation);
 
 /* txn's incarnation finished executing and its writes are recorded;
  * wrote_new says it wrote a key its previous incarnation did not. Returns
  * the follow-up task (a validation of it) or CX_TASK_NONE. Inline: the
- * common case is a lock, a store and a load. */
+ * common case is one compare-and-swap and a load. */
 static inline cx_task cx_stm_finish_execution(cx_stm *s, uint32_t txn,
                                               uint32_t incarnation,
                                               int wrote_new) {
-  cx_stm_tx *t = &s->txs[txn];
-  cx_spin_lock(&t->lock);
-  /* The caller owns txn (EXECUTING at this incarnation): a store, not a
-   * CAS. Sequentially consistent, as every state access: with the load of
-   * validation_idx below, it forms a store-buffering pair with a
-   * validation claim (fetch_add, then the state load in task_for), and
-   * only SC guarantees one of the two sees the other. */
-  atomic_store(&t->state, (uint64_t)incarnation << 2 | CX_STM_EXECUTED);
-  cx_stm_dep *deps = t->deps;
-  t->deps = NULL;
-  cx_spin_unlock(&t->lock);
+  atomic_uint_fast64_t *state = &s->txs[txn].state;
+  /* The caller owns txn (EXECUTING at this incarnation). Sequentially
+   * consistent, as every state access: with the load of validation_idx
+   * below, the move forms a store-buffering pair with a validation claim
+   * (fetch_add, then the state load in task_for), and only SC guarantees
+   * one of the two sees the other. */
+  uint64_t to = s->gen_bits |
+                (uint64_t)(incarnation & CX_STM_INC_MASK) << CX_STM_INC_SHIFT |
+                CX_STM_EXECUTED;
+  cx_stm_dep *deps = NULL;
+  uint_fast64_t raw = atomic_load(state);
+  for (;;) {
+    if (raw & (CX_STM_LOCK | CX_STM_DEPS)) {
+      deps = cx_stm_finish_with_deps(s, txn, to);
+      break;
+    }
+    if (atomic_compare_exchange_weak(state, &raw, to))
+      break;
+  }
   cx_task next = {CX_TASK_NONE, 0, 0};
   int lower = 0;
   if (atomic_load(&s->validation_idx) > txn) {
@@ -169,6 +230,7 @@ static inline cx_task cx_stm_finish_execution(cx_stm *s, uint32_t txn,
     cx_stm_after_execution(s, txn, deps, lower);
   return next;
 }
+
 /* A validation of (txn, incarnation) failed: returns 1 when this caller
  * won the right to abort it (status EXECUTED -> ABORTING). */
 int cx_stm_try_validation_abort(cx_stm *s, uint32_t txn,

@@ -1,6 +1,7 @@
 /* Write-set sort; see sort.h. */
 #include "sort.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -18,18 +19,11 @@ static uint64_t key_prefix(const cx_key *k) {
   return p << 32;
 }
 
-int cx_mv_sort(const cx_entry *src, size_t n, cx_entry *dst,
-               cx_arena *scratch) {
-  if (n == 0)
-    return CX_OK;
-  pair *a = cx_arena_alloc(scratch, n * sizeof *a);
-  pair *b = cx_arena_alloc(scratch, n * sizeof *b);
-  if (!a || !b)
-    return CX_ENOMEM;
+/* Sorts a[0..n) (prefixes set, b as scratch) by prefix; returns the
+ * sorted array (a or b). */
+static pair *sort_pairs(pair *a, pair *b, size_t n) {
   uint64_t all_or = 0, all_and = UINT64_MAX;
   for (size_t i = 0; i < n; i++) {
-    a[i].prefix = key_prefix(&src[i].key);
-    a[i].pos = i;
     all_or |= a[i].prefix;
     all_and &= a[i].prefix;
   }
@@ -54,11 +48,13 @@ int cx_mv_sort(const cx_entry *src, size_t n, cx_entry *dst,
     a = b;
     b = t;
   }
-  for (size_t i = 0; i < n; i++)
-    dst[i] = src[a[i].pos];
-  /* Runs of equal top bits: finish on the full key, by insertion when the
-   * run is short, else by qsort (structured keys, e.g. counters, can share
-   * long prefixes). */
+  return a;
+}
+
+/* dst[0..n) is in prefix order (a, sorted): finishes runs of equal top
+ * bits on the full key, by insertion when the run is short, else by qsort
+ * (structured keys, e.g. counters, can share long prefixes). */
+static void finish_runs(cx_entry *dst, const pair *a, size_t n) {
   for (size_t i = 0; i < n;) {
     uint64_t top = a[i].prefix >> 32;
     size_t j = i + 1;
@@ -79,5 +75,57 @@ int cx_mv_sort(const cx_entry *src, size_t n, cx_entry *dst,
     }
     i = j;
   }
+}
+
+/* Where the keys to sort are: at key_off in items[i] when items is not
+ * NULL, else at key_off in the i-th element of stride bytes from base. */
+typedef struct key_src {
+  const void *const *items;
+  const char *base;
+  size_t stride, key_off;
+} key_src;
+
+static const cx_key *key_at(const key_src *s, size_t i) {
+  const char *p =
+      s->items ? (const char *)s->items[i] : s->base + i * s->stride;
+  return (const cx_key *)(p + s->key_off);
+}
+
+/* The n keys of s as (prefix, position) pairs in prefix order; NULL when
+ * out of memory. */
+static pair *sorted_pairs(const key_src *s, size_t n, cx_arena *scratch) {
+  pair *a = cx_arena_alloc(scratch, n * sizeof *a);
+  pair *b = cx_arena_alloc(scratch, n * sizeof *b);
+  if (!a || !b)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    a[i].prefix = key_prefix(key_at(s, i));
+    a[i].pos = i;
+  }
+  return sort_pairs(a, b, n);
+}
+
+int cx_mv_sort(const cx_entry *src, size_t n, cx_entry *dst,
+               cx_arena *scratch) {
+  key_src s = {NULL, (const char *)src, sizeof *src, offsetof(cx_entry, key)};
+  pair *a = n ? sorted_pairs(&s, n, scratch) : NULL;
+  if (n && !a)
+    return CX_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    dst[i] = src[a[i].pos];
+  finish_runs(dst, a, n);
+  return CX_OK;
+}
+
+int cx_mv_sort_items(const void *const *items, size_t key_off, size_t n,
+                     void (*fill)(void *ctx, size_t i, cx_entry *e),
+                     void *ctx, cx_entry *dst, cx_arena *scratch) {
+  key_src s = {items, NULL, 0, key_off};
+  pair *a = n ? sorted_pairs(&s, n, scratch) : NULL;
+  if (n && !a)
+    return CX_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    fill(ctx, a[i].pos, &dst[i]);
+  finish_runs(dst, a, n);
   return CX_OK;
 }

@@ -19,4 +19,12 @@
 int cx_mv_sort(const cx_entry *src, size_t n, cx_entry *dst,
                cx_arena *scratch);
 
+/* The same for entries not yet built, one per item: item i's key is the
+ * cx_key at byte key_off of *items[i], and fill(ctx, i, e) writes entry i
+ * to e, once per entry, in sorted order, so the caller needs no array of
+ * unsorted entries. Keys must be unique. Returns 0 or CX_ENOMEM. */
+int cx_mv_sort_items(const void *const *items, size_t key_off, size_t n,
+                     void (*fill)(void *ctx, size_t i, cx_entry *e),
+                     void *ctx, cx_entry *dst, cx_arena *scratch);
+
 #endif /* CX_MVCC_SORT_H */
