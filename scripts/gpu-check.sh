@@ -7,7 +7,7 @@
 # utilisation sampled by nvidia-smi during the TPS runs.
 #
 #   scripts/gpu-check.sh [--out DIR] [--quick] [--skip-tests] [--skip-exec]
-#                        [--blocks B] [--warmup W] [--profile]
+#                        [--blocks B] [--warmup W] [--profile] [--no-big]
 #
 # --profile adds an Nsight Compute report (ncu.txt) of the verify kernel at
 # a 16,384-signature and a 65,536-signature batch (bench gpu's 7th to 9th
@@ -18,7 +18,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/gpu-check-out"
-quick=0 tests=1 exec=1 profile=0 blocks=30 warmup=10
+quick=0 tests=1 exec=1 big=1 profile=0 blocks=30 warmup=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --skip-exec) exec=0; shift ;;
     --profile) profile=1; shift ;;
+    --no-big) big=0; shift ;;
     -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -83,7 +84,7 @@ for s in gpu balance auto cpu; do
   json "tps_$s" "$cx" bench tps --accounts 10000 --txs 10000 --blocks "$blocks" \
     --warmup "$warmup" --threads "$ncpu" --strategy "$s" --quiet
 done
-if [ $quick = 0 ]; then
+if [ $quick = 0 ] && [ $big = 1 ]; then
   for s in gpu balance; do
     step "bench tps 10000 accounts x 100000 txs, 4 blocks (+2), $ncpu threads, strategy $s"
     json "tps_big_$s" "$cx" bench tps --accounts 10000 --txs 100000 --blocks 4 \
