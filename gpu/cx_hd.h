@@ -14,16 +14,10 @@
 #define CX_HD __host__ __device__
 #define CX_HD_INLINE static __host__ __device__ __forceinline__
 #define CX_HD_FUNC static __host__ __device__ inline
-/* Kept out of line on the device: the verify kernel calls the field
- * multiplication thousands of times, and inlined everywhere it made 900 KB
- * of machine code, so warps stalled on instruction fetch (ncu on an H100:
- * 11 of every 13.6 cycles per instruction). On the host, plain inline. */
-#define CX_HD_HOT static __host__ __device__ __noinline__
 #else
 #define CX_HD
 #define CX_HD_INLINE static inline
 #define CX_HD_FUNC static inline
-#define CX_HD_HOT static inline
 #endif
 
 /* CX_HD_UNROLL before a loop with a constant trip count: limb loops must
