@@ -8,6 +8,7 @@
 #
 #   scripts/gpu-check.sh [--out DIR] [--quick] [--skip-tests] [--skip-exec]
 #                        [--blocks B] [--warmup W] [--profile] [--no-big]
+#                        [--strategies "gpu balance auto cpu"]
 #
 # --profile adds an Nsight Compute report (ncu.txt) of the verify kernel at
 # a 16,384-signature and a 65,536-signature batch (bench gpu's 7th to 9th
@@ -18,7 +19,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/gpu-check-out"
-quick=0 tests=1 exec=1 big=1 profile=0 blocks=30 warmup=10
+quick=0 tests=1 exec=1 big=1 profile=0 strategies="gpu balance auto cpu" blocks=30 warmup=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
@@ -29,7 +30,8 @@ while [ $# -gt 0 ]; do
     --skip-exec) exec=0; shift ;;
     --profile) profile=1; shift ;;
     --no-big) big=0; shift ;;
-    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
+    --strategies) strategies=$2; shift 2 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +81,7 @@ json bench_gpu "$cx" bench gpu $([ $quick = 1 ] && echo --quick)
 nvidia-smi dmon -s u -d 1 >"$out/dmon.log" 2>&1 &
 dmon=$!
 # Warm-up blocks let the GPU earn trust (8 clean batches) before timing.
-for s in gpu balance auto cpu; do
+for s in $strategies; do
   step "bench tps 10000 accounts x 10000 txs, $blocks blocks (+$warmup), $ncpu threads, strategy $s"
   json "tps_$s" "$cx" bench tps --accounts 10000 --txs 10000 --blocks "$blocks" \
     --warmup "$warmup" --threads "$ncpu" --strategy "$s" --quiet
