@@ -8,9 +8,8 @@
  * X == r*Z^2, or X == (r+n)*Z^2 when r + n < p.
  *
  * The multiplication is a Strauss/Shamir ladder over four ~128-bit scalars
- * in wNAF: u2 = k1 + k2*lambda (GLV) against one table of odd multiples
- * of Q built per signature (window 5, Jacobian; lambda*Q's entries are
- * (beta*x, y, z), derived at each use), and
+ * in wNAF: u2 = k1 + k2*lambda (GLV) against tables of odd multiples of Q
+ * and lambda*Q = (beta*x, y), built per signature (window 5, Jacobian), and
  * u1 = a + b*2^128 against precomputed affine tables of G and 2^128*G
  * (window 8, cx_hd_gtab; the caller passes them so the device can keep them
  * in its own memory). All data here is public.
@@ -60,18 +59,10 @@ CX_HD_FUNC int cx_hd_wnaf(int8_t wnaf[CX_HD_WNAF_LEN], const cx_hd_sc *a, int w)
   return last + 1;
 }
 
-/* Adds digit d (odd, nonzero) of the Jacobian table of Q's odd multiples,
- * r += sign(d) * tab[|d|/2], negated once more when neg; with endo, of
- * lambda*Q instead (x times beta, same Z): one table serves both GLV
- * halves, which keeps the per-thread frame (local memory on a GPU) small. */
-CX_HD_INLINE void cx_hd_add_digit_gej(cx_hd_gej *r, const cx_hd_gej *tab, int d,
-                                      int neg, int endo) {
+/* Adds digit d (odd, nonzero) of a Jacobian table: r += sign(d)*tab[|d|/2]. */
+CX_HD_INLINE void cx_hd_add_digit_gej(cx_hd_gej *r, const cx_hd_gej *tab, int d) {
   cx_hd_gej p = tab[(d < 0 ? -d : d) >> 1];
-  if (endo) {
-    const cx_hd_fe beta = {CX_HD_BETA_LIMBS};
-    cx_hd_fe_mul(&p.x, &p.x, &beta);
-  }
-  if ((d < 0) != (neg != 0)) cx_hd_fe_neg(&p.y, &p.y);
+  if (d < 0) cx_hd_fe_neg(&p.y, &p.y);
   cx_hd_gej_add(r, r, &p);
 }
 
@@ -99,11 +90,18 @@ CX_HD_FUNC void cx_hd_ecmult(cx_hd_gej *r, const cx_hd_gtab *gt,
     b.v[i] = i < 4 ? u1->v[i + 4] : 0u;
   }
 
-  /* Odd multiples of Q; those of lambda*Q are derived at each use. */
-  cx_hd_gej tq[CX_HD_TABLE_Q], q2;
+  /* Odd multiples of Q (and of lambda*Q via beta, same Z). */
+  cx_hd_gej tq[CX_HD_TABLE_Q], tl[CX_HD_TABLE_Q], q2;
   cx_hd_gej_set_ge(&tq[0], q);
   cx_hd_gej_double(&q2, &tq[0]);
   for (int i = 1; i < CX_HD_TABLE_Q; i++) cx_hd_gej_add(&tq[i], &tq[i - 1], &q2);
+  const cx_hd_fe beta = {CX_HD_BETA_LIMBS};
+  for (int i = 0; i < CX_HD_TABLE_Q; i++) {
+    tl[i] = tq[i];
+    cx_hd_fe_mul(&tl[i].x, &tq[i].x, &beta);
+    if (neg1) cx_hd_fe_neg(&tq[i].y, &tq[i].y);
+    if (neg2) cx_hd_fe_neg(&tl[i].y, &tl[i].y);
+  }
 
   int8_t w1[CX_HD_WNAF_LEN], w2[CX_HD_WNAF_LEN], wa[CX_HD_WNAF_LEN],
       wb[CX_HD_WNAF_LEN];
@@ -119,8 +117,8 @@ CX_HD_FUNC void cx_hd_ecmult(cx_hd_gej *r, const cx_hd_gtab *gt,
   cx_hd_gej_set_inf(r);
   for (int i = top - 1; i >= 0; i--) {
     cx_hd_gej_double(r, r);
-    if (w1[i]) cx_hd_add_digit_gej(r, tq, w1[i], neg1, 0);
-    if (w2[i]) cx_hd_add_digit_gej(r, tq, w2[i], neg2, 1);
+    if (w1[i]) cx_hd_add_digit_gej(r, tq, w1[i]);
+    if (w2[i]) cx_hd_add_digit_gej(r, tl, w2[i]);
     if (wa[i]) cx_hd_add_digit_ge(r, gt->g, wa[i]);
     if (wb[i]) cx_hd_add_digit_ge(r, gt->h, wb[i]);
   }

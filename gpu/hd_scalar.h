@@ -148,23 +148,17 @@ CX_HD_FUNC void cx_hd_sc_inv(cx_hd_sc *r, const cx_hd_sc *a) {
   /* n - 2, little-endian limbs. */
   const uint32_t e[8] = {0xD036413Fu, 0xBFD25E8Cu, 0xAF48A03Bu, 0xBAAEDCE6u,
                          0xFFFFFFFEu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu};
-  /* 3-bit windows: a table of 8 powers (256 bytes, not 16 for 4-bit
-   * windows) keeps the GPU thread's local-memory frame small, for about
-   * 20 more multiplications. */
-  cx_hd_sc tab[8];
+  cx_hd_sc tab[16];
   cx_hd_sc_set_u32(&tab[0], 1);
   tab[1] = *a;
   CX_HD_UNROLL
-  for (int i = 2; i < 8; i++) cx_hd_sc_mul(&tab[i], &tab[i - 1], a);
+  for (int i = 2; i < 16; i++) cx_hd_sc_mul(&tab[i], &tab[i - 1], a);
   cx_hd_sc acc;
   cx_hd_sc_set_u32(&acc, 1);
-  for (int win = 85; win >= 0; win--) { /* bits 3*win .. 3*win+2 */
+  for (int nib = 63; nib >= 0; nib--) {
     CX_HD_UNROLL
-    for (int k = 0; k < 3; k++) cx_hd_sc_mul(&acc, &acc, &acc);
-    int bit = 3 * win, limb = bit >> 5, sh = bit & 31;
-    uint32_t v = e[limb] >> sh;
-    if (sh > 29 && limb < 7) v |= e[limb + 1] << (32 - sh);
-    uint32_t d = v & 7u;
+    for (int k = 0; k < 4; k++) cx_hd_sc_mul(&acc, &acc, &acc);
+    uint32_t d = (e[nib >> 3] >> (4 * (nib & 7))) & 15u;
     if (d) cx_hd_sc_mul(&acc, &acc, &tab[d]);
   }
   *r = acc;
