@@ -9,6 +9,7 @@
 #ifndef CX_TEST_H
 #define CX_TEST_H
 
+#include "test_env.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,13 +22,6 @@ const char *cx_test_shared_path(const char *rel);
 /* Reads a whole file; returns a malloc'd NUL-terminated buffer and its
  * length in *len, or fails the current test. */
 char *cx_test_read_file(const char *path, size_t *len);
-
-/* Seed from CX_TEST_SEED (decimal) or the clock; printed once to stderr as
- * "<suite>: CX_TEST_SEED=<n>" so a failure can be replayed. */
-uint64_t cx_test_seed(const char *suite);
-
-/* Iteration count: CX_TEST_ITERS when set, else dflt. */
-uint64_t cx_test_iters(uint64_t dflt);
 
 /* Small deterministic RNG (splitmix64). */
 typedef struct cx_rng {

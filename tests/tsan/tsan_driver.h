@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "test_env.h" /* cx_test_seed, cx_test_iters */
+
 /* Fails the driver with a message naming the check and the line. */
 #define TSAN_CHECK(cond, ...)                                                  \
   do {                                                                         \
@@ -28,29 +30,6 @@
       exit(1);                                                                 \
     }                                                                          \
   } while (0)
-
-/* Seed from CX_TEST_SEED or the clock, printed so a failure can be
- * replayed. */
-static inline uint64_t tsan_seed(const char *name) {
-  const char *env = getenv("CX_TEST_SEED");
-  uint64_t seed;
-  if (env && *env) {
-    seed = strtoull(env, NULL, 10);
-  } else {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    seed = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec;
-  }
-  fprintf(stderr, "%s: CX_TEST_SEED=%llu\n", name, (unsigned long long)seed);
-  return seed;
-}
-
-/* CX_TEST_ITERS when set, else dflt. */
-static inline uint64_t tsan_iters(uint64_t dflt) {
-  const char *env = getenv("CX_TEST_ITERS");
-  uint64_t v = env && *env ? strtoull(env, NULL, 10) : 0;
-  return v ? v : dflt;
-}
 
 /* splitmix64 */
 static inline uint64_t tsan_rand(uint64_t *s) {

@@ -98,7 +98,7 @@ static void run(cx_engine *e, const gen *g, cx_block_result *out) {
 
 int main(void) {
   static gen g;
-  uint64_t rng = tsan_seed("tsan_engine");
+  uint64_t rng = cx_test_seed("tsan_engine");
   g.s = cx_signer_create();
   TSAN_CHECK(g.s != NULL, "signer");
   for (int i = 0; i < ACCOUNTS; i++) {
@@ -114,7 +114,7 @@ int main(void) {
       {3, CX_STRATEGY_KIND_GPU, "sim:fail=0.2,wrong=0.1,delay_us=100"},
       {2, CX_STRATEGY_KIND_BALANCE, "sim:threads=2"},
   };
-  uint64_t rounds = tsan_iters(2);
+  uint64_t rounds = cx_test_iters(2);
   for (uint64_t round = 0; round < rounds; round++) {
     memset(g.nonce, 0, sizeof g.nonce);
     gen_blocks(&g, &rng);

@@ -181,8 +181,8 @@ static void check_sched(uint64_t seed, uint64_t iters) {
 }
 
 int main(void) {
-  uint64_t seed = tsan_seed("tsan_hybrid");
-  uint64_t iters = tsan_iters(1);
+  uint64_t seed = cx_test_seed("tsan_hybrid");
+  uint64_t iters = cx_test_iters(1);
   check_pool(iters);
   check_sched(seed, iters);
   printf("tsan_hybrid: ok\n");

@@ -15,8 +15,8 @@ int main(void) {
   static const unsigned threads[] = {2, 3, 4, 8, 2};
   static const unsigned batch[] = {0, 0, 0, 0, 16};
   enum { NX = sizeof threads / sizeof threads[0] };
-  uint64_t iters = tsan_iters(300);
-  cx_blockgen *g = cx_blockgen_create(tsan_seed("tsan_mvcc"));
+  uint64_t iters = cx_test_iters(300);
+  cx_blockgen *g = cx_blockgen_create(cx_test_seed("tsan_mvcc"));
   TSAN_CHECK(g != NULL, "out of memory");
   cx_error err = {0};
   cx_pool *pool = cx_pool_create(8, &err);
