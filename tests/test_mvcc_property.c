@@ -34,8 +34,8 @@ Test(mvcc_property, parallel_equals_sequential) {
   /* Thread counts, each with a claim batch: automatic, or forced larger
    * than neighbours' independence warrants, so the batched scheduler path
    * meets conflicts too. The last one is the automatic path choice. */
-  static const unsigned threads[] = {1, 2, 3, 4, 8, 2, 3, 2};
-  static const unsigned batch[] = {0, 0, 0, 0, 0, 16, 5, 0};
+  static const unsigned threads[] = {1, 2, 3, 4, 8, 2, 3, 4, 2};
+  static const unsigned batch[] = {0, 0, 0, 0, 0, 16, 5, 64, 0};
   enum { NX = sizeof threads / sizeof threads[0] };
   uint64_t iters = cx_test_iters(2000);
   cx_blockgen *g = cx_blockgen_create(cx_test_seed("mvcc_property"));

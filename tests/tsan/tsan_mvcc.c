@@ -1,5 +1,5 @@
 /* ThreadSanitizer driver for mvcc (see tsan_driver.h): Block-STM at 2, 3,
- * 4 and 8 workers (and a forced claim batch) against the sequential
+ * 4 and 8 workers (and forced claim batches) against the sequential
  * executor on random blocks from mvcc/blockgen.h; any difference, or any
  * race TSan sees in the scheduler, the multi-version memory or the final
  * pass, fails it. The same scenario as tests/test_mvcc_property.c, fewer
@@ -12,8 +12,8 @@
 #include "tsan_driver.h"
 
 int main(void) {
-  static const unsigned threads[] = {2, 3, 4, 8, 2};
-  static const unsigned batch[] = {0, 0, 0, 0, 16};
+  static const unsigned threads[] = {2, 3, 4, 8, 2, 3};
+  static const unsigned batch[] = {0, 0, 0, 0, 16, 64};
   enum { NX = sizeof threads / sizeof threads[0] };
   uint64_t iters = cx_test_iters(300);
   cx_blockgen *g = cx_blockgen_create(cx_test_seed("tsan_mvcc"));
