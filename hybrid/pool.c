@@ -1,6 +1,6 @@
 /* Worker pool: persistent pthreads woken per job by a generation counter.
  *
- * Invariants (all under `mu`):
+ * Invariants (all writes under `mu`):
  *  - `generation` increases by one per published job; a background worker
  *    remembers the last generation it saw and takes part in a job exactly
  *    once, when its index is below the job's `k`.
@@ -8,6 +8,15 @@
  *    not finished; the job is over when it reaches 0 (worker 0, the
  *    caller, finishes on its own thread before it waits).
  *  - `job_fn`/`job_arg`/`job_k` are only written while no job is pending.
+ *  - `sleepers` counts workers blocked on start_cv, `caller_waits` says
+ *    the caller is blocked on done_cv: a condition variable is signalled
+ *    only when someone sleeps on it.
+ * Waiting spins briefly before it sleeps (CX_POOL_SPIN_NS): a block's
+ * stages hand the pool one job after another, and waking a sleeping
+ * thread costs tens of microseconds (more in a virtual machine, where an
+ * idle core is handed back to the host), as much as a small job. The spin
+ * reads `generation` / `pending` without the lock and then takes it, so
+ * every decision is still made under `mu`.
  * Lock order: `call_mu` (one caller at a time) before `mu`.
  */
 #include "pool.h"
@@ -17,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The pool whose job the current thread is running, to detect nesting. */
@@ -35,8 +45,11 @@ struct cx_pool {
   pthread_mutex_t mu;
   pthread_cond_t start_cv;
   pthread_cond_t done_cv;
-  unsigned long long generation;
-  unsigned pending;
+  atomic_ullong generation;
+  atomic_ullong pending;
+  unsigned sleepers;
+  bool spin; /* threads <= online CPUs: waits may spin first */
+  bool caller_waits;
   bool stopping;
   void (*job_fn)(void *, unsigned);
   void *job_arg;
@@ -44,27 +57,70 @@ struct cx_pool {
   atomic_ullong jobs;
 };
 
+/* How long a waiting thread polls before it sleeps. */
+#define CX_POOL_SPIN_NS 100000
+
+static uint64_t cx_pool_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cx_pool_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Polls until *word differs from `from` or CX_POOL_SPIN_NS pass; at once
+ * when the pool has more threads than the machine has cores (a spinning
+ * thread would then take a core from one that works). */
+static void cx_pool_spin(const cx_pool *p, const atomic_ullong *word,
+                         unsigned long long from) {
+  if (!p->spin)
+    return;
+  uint64_t deadline = 0;
+  for (unsigned i = 0;
+       atomic_load_explicit(word, memory_order_acquire) == from; i++) {
+    cx_pool_relax();
+    if (i % 64 == 63) {
+      uint64_t now = cx_pool_now_ns();
+      if (deadline == 0)
+        deadline = now + CX_POOL_SPIN_NS;
+      else if (now > deadline)
+        return;
+    }
+  }
+}
+
 static void *cx_pool_worker_main(void *opaque) {
   cx_pool_worker *w = opaque;
   cx_pool *p = w->pool;
   cx_pool_current_ = p;
   unsigned long long seen = 0;
-  pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (!p->stopping && p->generation == seen)
+    cx_pool_spin(p, &p->generation, seen);
+    pthread_mutex_lock(&p->mu);
+    while (!p->stopping && atomic_load(&p->generation) == seen) {
+      p->sleepers++;
       pthread_cond_wait(&p->start_cv, &p->mu);
+      p->sleepers--;
+    }
     if (p->stopping)
       break;
-    seen = p->generation;
-    if (w->index >= p->job_k)
+    seen = atomic_load(&p->generation);
+    if (w->index >= p->job_k) {
+      pthread_mutex_unlock(&p->mu);
       continue;
+    }
     void (*fn)(void *, unsigned) = p->job_fn;
     void *arg = p->job_arg;
     pthread_mutex_unlock(&p->mu);
     fn(arg, w->index);
     pthread_mutex_lock(&p->mu);
-    if (--p->pending == 0)
+    if (atomic_fetch_sub(&p->pending, 1) == 1 && p->caller_waits)
       pthread_cond_signal(&p->done_cv);
+    pthread_mutex_unlock(&p->mu);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
@@ -90,8 +146,8 @@ static void cx_pool_free(cx_pool *p) {
 }
 
 cx_pool *cx_pool_create(unsigned threads, cx_error *err) {
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
   if (threads == 0) {
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
     threads = online < 1 ? 1u
               : online > (long)CX_POOL_MAX_THREADS ? CX_POOL_MAX_THREADS
                                                   : (unsigned)online;
@@ -110,7 +166,10 @@ cx_pool *cx_pool_create(unsigned threads, cx_error *err) {
     return NULL;
   }
   p->threads = threads;
+  p->spin = online >= (long)threads;
   atomic_init(&p->jobs, 0);
+  atomic_init(&p->generation, 0);
+  atomic_init(&p->pending, 0);
   pthread_mutex_init(&p->call_mu, NULL);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->start_cv, NULL);
@@ -158,9 +217,10 @@ void cx_pool_run(cx_pool *p, unsigned k,
   p->job_fn = fn;
   p->job_arg = arg;
   p->job_k = k;
-  p->pending = k - 1;
-  p->generation++;
-  pthread_cond_broadcast(&p->start_cv);
+  atomic_store(&p->pending, k - 1);
+  atomic_fetch_add(&p->generation, 1);
+  if (p->sleepers > 0)
+    pthread_cond_broadcast(&p->start_cv);
   pthread_mutex_unlock(&p->mu);
   atomic_fetch_add_explicit(&p->jobs, 1, memory_order_relaxed);
 
@@ -169,9 +229,22 @@ void cx_pool_run(cx_pool *p, unsigned k,
   fn(arg, 0);
   cx_pool_current_ = outer;
 
+  /* Spin while workers finish, then sleep; the check under `mu` orders
+   * everything the workers wrote before what the caller reads next. */
+  unsigned long long left = atomic_load(&p->pending);
+  while (left != 0) {
+    cx_pool_spin(p, &p->pending, left);
+    unsigned long long now = atomic_load(&p->pending);
+    if (now == left)
+      break; /* no progress during a whole spin: sleep */
+    left = now;
+  }
   pthread_mutex_lock(&p->mu);
-  while (p->pending != 0)
+  while (atomic_load(&p->pending) != 0) {
+    p->caller_waits = true;
     pthread_cond_wait(&p->done_cv, &p->mu);
+  }
+  p->caller_waits = false;
   pthread_mutex_unlock(&p->mu);
   pthread_mutex_unlock(&p->call_mu);
 }

@@ -1,6 +1,7 @@
 /* The CPU worker pool: every worker runs exactly once per job, parallel-for
  * covers every index exactly once (under stress, from concurrent callers,
- * nested), and the pool shuts down cleanly.
+ * nested), results are visible whether a wait spun or slept, and the pool
+ * shuts down cleanly.
  * CX_TEST_LABEL_CONCURRENCY */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cx_test.h"
 #include "pool.h"
@@ -219,4 +221,35 @@ Test(hybrid_pool, create_destroy_many_times) {
     }
     cx_pool_destroy(p);
   }
+}
+
+/* Plain (non-atomic) writes of each worker, read by the caller after the
+ * job: the wait that ends a job must order them, whether the caller
+ * caught the end while spinning or after sleeping. */
+typedef struct plain_job {
+  unsigned round;
+  unsigned seen[2];
+} plain_job;
+
+static void plain_write(void *arg, unsigned w) {
+  plain_job *j = arg;
+  j->seen[w] = j->round;
+}
+
+Test(pool, results_visible_after_spinning_and_sleeping_waits) {
+  /* Two threads: their waits spin first on any machine of two cores or
+   * more; the pauses outlast a spin, so workers also sleep and wake. */
+  cx_pool *p = cx_pool_create(2, NULL);
+  cr_assert_not_null(p);
+  plain_job j = {0, {0, 0}};
+  for (unsigned r = 1; r <= 400; r++) {
+    j.round = r;
+    cx_pool_run(p, 2, plain_write, &j);
+    cr_assert(j.seen[0] == r && j.seen[1] == r,
+              "round %u: workers left %u and %u", r, j.seen[0], j.seen[1]);
+    if (r % 50 == 0)
+      usleep(1000);
+  }
+  cr_assert_eq(cx_pool_jobs(p), 400);
+  cx_pool_destroy(p);
 }

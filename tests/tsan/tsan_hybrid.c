@@ -1,13 +1,15 @@
 /* ThreadSanitizer driver for hybrid/ (see tsan_driver.h): the worker pool
- * (parallel-for from concurrent callers, nested calls; every index exactly
- * once) and the scheduler shared by several caller threads, for every
- * strategy, with `sim` devices (their own threads) failing, answering
- * wrong and hanging; every verdict and digest must equal the CPU's, and
- * the device error/mismatch counts the faults delivered. The single-thread
- * matrix is in tests/test_hybrid_sched.c; CX_TEST_ITERS for more rounds. */
+ * (parallel-for from concurrent callers, nested calls, waits that spin
+ * and waits that sleep; every index exactly once) and the scheduler shared
+ * by several caller threads, for every strategy, with `sim` devices (their
+ * own threads) failing, answering wrong and hanging; every verdict and
+ * digest must equal the CPU's, and the device error/mismatch counts the
+ * faults delivered. The single-thread matrix is in
+ * tests/test_hybrid_sched.c; CX_TEST_ITERS for more rounds. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cx_sched.h"
 #include "pool.h"
@@ -22,6 +24,7 @@ typedef struct cover {
   cx_pool *pool;
   atomic_uint hits[SPAN];
   unsigned rounds;
+  unsigned pause_us; /* between a caller's calls */
 } cover;
 
 static void cover_range(void *arg, size_t b, size_t e, unsigned w) {
@@ -33,8 +36,11 @@ static void cover_range(void *arg, size_t b, size_t e, unsigned w) {
 
 static void *cover_caller(void *arg) {
   cover *c = arg;
-  for (unsigned r = 0; r < c->rounds; r++)
+  for (unsigned r = 0; r < c->rounds; r++) {
     cx_pool_parallel_for(c->pool, SPAN, 1 + r % 13, cover_range, c);
+    if (c->pause_us)
+      usleep(c->pause_us);
+  }
   return NULL;
 }
 
@@ -44,12 +50,16 @@ static void nested_worker(void *arg, unsigned w) {
   cx_pool_parallel_for(c->pool, SPAN, 7, cover_range, c);
 }
 
-static void check_pool(uint64_t iters) {
+/* A pool of `threads`: with 2 on a machine of 2 cores or more its waits
+ * spin before they sleep, with 3 on 2 cores they sleep at once; a pause
+ * longer than the spin between calls makes the workers sleep anyway. */
+static void check_pool(uint64_t iters, unsigned threads, unsigned pause_us) {
   cx_error err = {0};
   static cover c;
-  c.pool = cx_pool_create(3, &err);
+  c.pool = cx_pool_create(threads, &err);
   TSAN_CHECK(c.pool != NULL, "%s", err.message);
   c.rounds = (unsigned)(10 * iters);
+  c.pause_us = pause_us;
   for (size_t i = 0; i < SPAN; i++)
     atomic_init(&c.hits[i], 0);
   pthread_t t[CALLERS];
@@ -57,8 +67,8 @@ static void check_pool(uint64_t iters) {
     TSAN_CHECK(pthread_create(&t[i], NULL, cover_caller, &c) == 0, "thread");
   for (int i = 0; i < CALLERS; i++)
     pthread_join(t[i], NULL);
-  cx_pool_run(c.pool, 3, nested_worker, &c); /* nested: inline, no deadlock */
-  unsigned want = CALLERS * c.rounds + 3;
+  cx_pool_run(c.pool, threads, nested_worker, &c); /* nested: inline */
+  unsigned want = CALLERS * c.rounds + threads;
   for (size_t i = 0; i < SPAN; i++)
     TSAN_CHECK(atomic_load(&c.hits[i]) == want, "index %zu covered %u times,"
                " want %u", i, atomic_load(&c.hits[i]), want);
@@ -183,7 +193,9 @@ static void check_sched(uint64_t seed, uint64_t iters) {
 int main(void) {
   uint64_t seed = cx_test_seed("tsan_hybrid");
   uint64_t iters = cx_test_iters(1);
-  check_pool(iters);
+  check_pool(iters, 3, 0);
+  check_pool(iters, 2, 0);
+  check_pool(iters, 2, 300);
   check_sched(seed, iters);
   printf("tsan_hybrid: ok\n");
   return 0;
