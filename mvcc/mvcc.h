@@ -13,8 +13,10 @@
  *   execution over multi-version memory, ESTIMATE markers left by aborted
  *   incarnations, dependency suspension instead of spinning, read-set
  *   validation and re-execution, one shared scheduler of atomic indices
- *   (from which workers claim transactions in small batches when
- *   neighbours rarely conflict, one at a time as in the paper otherwise).
+ *   (from which workers claim batches of consecutive transactions, sized
+ *   so that all workers together run a window of neighbours that shrinks
+ *   as conflicts grow; one at a time, as in the paper, only with many
+ *   workers under contention).
  * The executor picks the sequential path when parallelism cannot pay: one
  * thread, tiny blocks, a block whose transactions mostly touch the same few
  * keys, or blocks of a kind on which it has measured the parallel path
@@ -106,10 +108,10 @@ typedef struct cx_executor_config {
                              (tests, benchmarks); forcing PARALLEL with one
                              thread runs Block-STM on one worker */
   unsigned claim_batch;   /* transactions a worker claims from the
-                             scheduler at once (0 = automatic: 16 when
-                             the contention sample shows no conflict, 4
-                             when it shows a few, else 1; tests force
-                             other values) */
+                             scheduler at once (0 = automatic: a window
+                             of 64, 16 or 4 neighbours over all workers
+                             as the contention sample grows, see
+                             executor.c; tests force other values) */
 } cx_executor_config;
 
 #define CX_EXEC_DEFAULT_MIN_PARALLEL 64u
