@@ -11,13 +11,18 @@
  * 10 timed runs after 2 warm-ups (the automatic executor gets 6 more: the
  * blocks its path choice spends timing both paths before it settles, as
  * it does in a node); every run's statuses and write set are checked
- * against the sequential run's (a mismatch fails).
+ * against the sequential run's (a mismatch fails). Round-robin runs find
+ * the caches full of another executor's data; --warm precedes each timed
+ * run with an untimed one of the same executor, as blocks on one path
+ * back to back would. Both orders are worth reporting: Block-STM's larger
+ * footprint suffers more from the first.
  */
 #ifndef CX_BENCH_EXEC_H
 #define CX_BENCH_EXEC_H
 
 /* argv[0] is "exec"; flags: --accounts A and --txs T (one grid point
- * instead of the grid), --threads N (default 2), --json (one JSON document
+ * instead of the grid), --threads N (default 2), --warm (see above),
+ * --json (one JSON document
  * {"runs": [{"accounts", "txs", "threads", "sequential_tps",
  * "parallel_tps", "reexecutions", ...}]}), --quick (a tiny grid for a
  * smoke run), --help. Returns 0, 1 on a failure (one line on stderr), 2 on

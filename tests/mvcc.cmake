@@ -11,4 +11,8 @@ if(TARGET chainexec AND CHAINEXEC_BUILD_BENCH)
            COMMAND chainexec bench exec --quick --json)
   set_tests_properties(chainexec.mvcc.bench_exec_quick PROPERTIES
     LABELS "mvcc;bench" TIMEOUT 300)
+  add_test(NAME chainexec.mvcc.bench_exec_quick_warm
+           COMMAND chainexec bench exec --quick --warm)
+  set_tests_properties(chainexec.mvcc.bench_exec_quick_warm PROPERTIES
+    LABELS "mvcc;bench" TIMEOUT 300)
 endif()
