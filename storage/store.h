@@ -15,7 +15,8 @@
  * returned survives any crash, power loss included. Either all of a block
  * is visible after a crash or none of it: after a process crash in every
  * mode, after power loss in SYNC and NOMETASYNC (see cx_durability).
- * Opening writes (schema marker), so the directory must be writable.
+ * Opening a new store writes (schema marker), so the directory must be
+ * writable; a read-only open (cx_store_config.read_only) writes nothing.
  *
  * Threading:
  *   - Writer calls (cx_store_load_genesis, cx_store_commit_block,
@@ -78,13 +79,19 @@ typedef struct cx_store_config {
   unsigned growth_wait_ms;  /* how long a growing commit waits for open
                                snapshots to be released; 0: 30000 */
   cx_durability durability; /* default CX_DURABILITY_SYNC */
+  bool read_only;           /* open an existing store without writing to it
+                               (LMDB MDB_RDONLY, read transactions only):
+                               nothing is created, no writer lock is taken
+                               (a live node's commits neither block nor wait
+                               for it), and genesis, commits and sync fail
+                               with CX_ESTATE */
 } cx_store_config;
 
 /* Fills cfg with the defaults above and path = NULL. */
 void cx_store_config_default(cx_store_config *cfg);
 
-/* Opens (creating if needed) the store at cfg->path: creates the
- * directory if missing, opens LMDB with MDB_NOTLS, clears stale reader
+/* Opens (creating if needed, unless cfg->read_only) the store at
+ * cfg->path: creates the directory if missing, opens LMDB with MDB_NOTLS, clears stale reader
  * slots (mdb_reader_check), checks the schema (refusing a newer or foreign
  * database with CX_EVERSION), and recovers height and roots from `meta`.
  * Returns the handle (caller owns it; free with cx_store_close) or NULL
@@ -149,8 +156,8 @@ const char *cx_store_path(const cx_store *s);
 size_t cx_store_map_size(const cx_store *s);
 
 /* Loads genesis: sorts `entries` in place (cx_entries_sort), refuses a
- * duplicate key (CX_EINVAL) or a store that already has a genesis or any
- * block or entry (CX_ESTATE), writes all entries in one transaction with
+ * duplicate key (CX_EINVAL) or a store that is read-only or already has a
+ * genesis or any block or entry (CX_ESTATE), writes all entries in one transaction with
  * the genesis root computed by cx_genesis_root() and height 0 in meta.
  * n may be 0 (an empty genesis). On success writes state_root(0) to
  * out_root (may be NULL). */
@@ -172,8 +179,8 @@ typedef struct cx_block_record {
 /* Commits one block in one write transaction: the puts of `writes` (n
  * entries sorted by cx_key_cmp with unique keys; checked, CX_EINVAL
  * otherwise), the `blocks` row, and meta (height, state_root).
- * Preconditions (CX_ESTATE otherwise): a genesis is loaded and
- * rec->height == cx_store_height(s) + 1. rec->state_root must equal
+ * Preconditions (CX_ESTATE otherwise): the store is not read-only, a
+ * genesis is loaded and rec->height == cx_store_height(s) + 1. rec->state_root must equal
  * cx_state_root_next(current state root, rec->write_root) (CX_EINVAL
  * otherwise); write_root itself is the caller's (not recomputed here).
  * On MDB_MAP_FULL the transaction is aborted, the map grown and the same
@@ -211,7 +218,8 @@ int cx_store_scan(cx_store *s, int (*fn)(void *ctx, const cx_entry *e),
 int cx_store_count(cx_store *s, uint64_t *out, cx_error *err);
 
 /* Flushes everything committed so far to disk (useful in NOSYNC mode;
- * a cheap no-op-like fsync in SYNC mode). */
+ * a cheap no-op-like fsync in SYNC mode). CX_ESTATE on a read-only
+ * store. */
 int cx_store_sync(cx_store *s, cx_error *err);
 
 /* A read snapshot: one LMDB read transaction (MDB_NOTLS) fixed at the

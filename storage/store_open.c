@@ -49,11 +49,13 @@ static int make_dir(const char *path, cx_error *err) {
   return CX_OK;
 }
 
-static unsigned env_flags(cx_durability d) {
+static unsigned env_flags(const cx_store_config *cfg) {
   unsigned f = MDB_NOTLS;
-  if (d == CX_DURABILITY_NOSYNC)
+  if (cfg->read_only)
+    f |= MDB_RDONLY;
+  else if (cfg->durability == CX_DURABILITY_NOSYNC)
     f |= MDB_NOSYNC;
-  else if (d == CX_DURABILITY_NOMETASYNC)
+  else if (cfg->durability == CX_DURABILITY_NOMETASYNC)
     f |= MDB_NOMETASYNC;
   return f;
 }
@@ -228,14 +230,16 @@ static int recover(cx_store *s, MDB_txn *txn, size_t *recorded_map,
   return check_last_block(s, txn, err);
 }
 
-/* One write transaction at open: create or open the tables, check the
- * schema, recover meta. Committing keeps the table handles. With !create
- * an environment without tables is refused (CX_ENOTFOUND) instead of
- * initialised, so the transaction commits nothing. */
+/* One transaction at open: create or open the tables, check the schema,
+ * recover meta. Committing keeps the table handles. With !create an
+ * environment without tables is refused (CX_ENOTFOUND) instead of
+ * initialised, so the transaction commits nothing; a read-only store
+ * never creates, and opens with a read transaction (no writer lock). */
 static int open_db(cx_store *s, bool create, size_t *recorded_map,
                    cx_error *err) {
   MDB_txn *txn;
-  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  int rc = mdb_txn_begin(s->env, NULL, s->cfg.read_only ? MDB_RDONLY : 0,
+                         &txn);
   if (rc != 0)
     return cx_store_fail(s, rc, "starting the open transaction", err);
   MDB_dbi main_dbi;
@@ -305,7 +309,7 @@ static int open_env(cx_store *s, cx_error *err) {
     rc = mdb_env_set_mapsize(s->env, s->cfg.initial_map_size);
   if (rc != 0)
     return cx_store_fail(s, rc, "configuring the LMDB environment", err);
-  rc = mdb_env_open(s->env, s->path, env_flags(s->cfg.durability), 0644);
+  rc = mdb_env_open(s->env, s->path, env_flags(&s->cfg), 0644);
   if (rc != 0)
     return cx_store_fail(s, rc, "opening the database", err);
   int dead = 0;
@@ -368,6 +372,7 @@ static cx_store *open_store(const cx_store_config *cfg, bool create,
     return NULL;
   }
   size_t recorded_map = 0;
+  create = create && !cfg->read_only;
   int rc = create ? make_dir(path, err) : CX_OK;
   if (rc == CX_OK)
     rc = open_env(s, err);

@@ -19,7 +19,7 @@ typedef struct verdict {
   char message[CX_ERROR_MESSAGE_MAX];
 } verdict;
 
-/* Child: open without creating, walk; never returns. */
+/* Child: open read-only, walk; never returns. */
 static void child_run(const cx_store_config *cfg, int fd) {
   /* The child has nothing to say on stderr: LMDB's assertion text or a
    * sanitizer's report on a damaged page would only confuse the caller's
@@ -30,7 +30,9 @@ static void child_run(const cx_store_config *cfg, int fd) {
     close(null_fd);
   }
   cx_error err = {0};
-  cx_store *s = cx_store_open_existing(cfg, &err);
+  cx_store_config ro = *cfg;
+  ro.read_only = true; /* the walk only reads; take no writer lock */
+  cx_store *s = cx_store_open_existing(&ro, &err);
   int rc = s ? cx_store_walk(s, &err) : err.code;
   if (rc == CX_ENOTFOUND && s == NULL)
     rc = CX_OK; /* an environment without tables: open will create them */

@@ -7,6 +7,17 @@
 #include "store_codec.h"
 #include "store_internal.h"
 
+/* CX_ESTATE for a write to a store opened read-only, else CX_OK. */
+static int check_writable(const cx_store *s, const char *what,
+                          cx_error *err) {
+  if (!s->cfg.read_only)
+    return CX_OK;
+  return cx_error_set(err, CX_ESTATE,
+                      "%s: %s refused: the store was opened read-only "
+                      "(open it without read_only to write)",
+                      s->path, what);
+}
+
 /* Fills a write transaction; returns an LMDB code (0 on success). */
 typedef int (*txn_fill)(cx_store *s, MDB_txn *txn, const void *ctx);
 
@@ -123,8 +134,11 @@ int cx_store_load_genesis(cx_store *s, cx_entry *entries, size_t n,
                           uint8_t out_root[32], cx_error *err) {
   if (!s || (n > 0 && !entries))
     return cx_error_set(err, CX_EINVAL, "load genesis: NULL argument");
+  int rc = check_writable(s, "loading a genesis", err);
+  if (rc != CX_OK)
+    return rc;
   uint64_t count = 0;
-  int rc = cx_store_count(s, &count, err);
+  rc = cx_store_count(s, &count, err);
   if (rc != CX_OK)
     return rc;
   if (s->has_genesis || s->height != 0 || count != 0)
@@ -189,6 +203,9 @@ int cx_store_commit_block(cx_store *s, const cx_block_record *rec,
                           const cx_entry *writes, size_t n, cx_error *err) {
   if (!s || !rec || (n > 0 && !writes))
     return cx_error_set(err, CX_EINVAL, "commit block: NULL argument");
+  int rc = check_writable(s, "committing a block", err);
+  if (rc != CX_OK)
+    return rc;
   if (!s->has_genesis)
     return cx_error_set(err, CX_ESTATE,
                         "%s: commit of block %llu before any genesis; load a "
@@ -207,7 +224,7 @@ int cx_store_commit_block(cx_store *s, const cx_block_record *rec,
                         "%s: block %llu: state_root is not H(0x02 || previous "
                         "state root || write_root) (SPEC section 5)",
                         s->path, (unsigned long long)rec->height);
-  int rc = check_sorted(writes, n, "block write set", s->path, err);
+  rc = check_sorted(writes, n, "block write set", s->path, err);
   if (rc != CX_OK)
     return rc;
   struct block_ctx b = {rec, writes, n};
@@ -222,6 +239,9 @@ int cx_store_commit_block(cx_store *s, const cx_block_record *rec,
 int cx_store_sync(cx_store *s, cx_error *err) {
   if (!s)
     return cx_error_set(err, CX_EINVAL, "sync: NULL store");
-  int rc = mdb_env_sync(s->env, 1);
+  int rc = check_writable(s, "flushing to disk", err);
+  if (rc != CX_OK)
+    return rc;
+  rc = mdb_env_sync(s->env, 1);
   return rc ? cx_store_fail(s, rc, "flushing to disk", err) : CX_OK;
 }
