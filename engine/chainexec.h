@@ -80,6 +80,13 @@ typedef struct cx_config {
    * check costs O(database size) at every open (docs/security.md has
    * figures); set this for huge databases on trusted storage. */
   bool skip_verify;
+  /* Open an existing database without writing to it (queries only, as
+   * `chainexec info` does): nothing is created, no writer lock is taken,
+   * so a node committing to the same database neither blocks nor waits;
+   * cx_engine_load_genesis and cx_engine_execute_block(s) then fail with
+   * CX_ESTATE before doing any work. Needs db_path; a directory without a
+   * database fails the open. */
+  bool read_only;
 } cx_config;
 
 /* Fills *cfg with the defaults (temporary db, all cores, auto, no GPU,
@@ -116,7 +123,8 @@ typedef struct cx_genesis_kv {
 } cx_genesis_kv;
 
 /* Loads the genesis state into an empty database and writes state_root(0)
- * to out_root. CX_ESTATE when the database already holds a genesis;
+ * to out_root. CX_ESTATE when the database already holds a genesis or was
+ * opened read-only;
  * CX_EINVAL when an address or key is listed twice. */
 CX_API int cx_engine_load_genesis(cx_engine *e,
                                   const cx_genesis_account *accounts,
@@ -171,7 +179,8 @@ typedef struct cx_block_result {
 /* Executes one block on top of the current state and commits it durably as
  * height()+1. On success fills *out (release with cx_block_result_free).
  * Malformed or invalid transactions are statuses, not errors. Errors:
- * CX_EINVAL (NULL arguments), CX_ESTATE (no genesis loaded yet),
+ * CX_EINVAL (NULL arguments), CX_ESTATE (no genesis loaded yet, or the
+ * engine was opened read-only),
  * CX_ELIMIT (see CX_MAX_BLOCK_*), or an I/O, database or memory failure;
  * every error leaves the database at the previous block (nothing
  * half-written), and the code is returned whether or not err is NULL. */

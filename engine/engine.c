@@ -49,6 +49,10 @@ static int check_config(const cx_config *cfg, cx_error *err) {
     return cx_error_set(err, CX_EINVAL,
                         "config: empty database path (NULL means a temporary "
                         "database)");
+  if (cfg->read_only && cfg->db_path == NULL)
+    return cx_error_set(err, CX_EINVAL,
+                        "config: read_only needs db_path (a temporary "
+                        "database would be empty)");
   return CX_OK;
 }
 
@@ -72,6 +76,7 @@ static void store_config_of(const cx_config *cfg, const char *path,
   sc->initial_map_size = cfg->map_size;
   sc->durability = cfg->durability == CX_NOSYNC ? CX_DURABILITY_NOSYNC
                                                  : CX_DURABILITY_SYNC;
+  sc->read_only = cfg->read_only;
 }
 
 /* The integrity check forks (storage/store.h), so it runs before any
@@ -210,6 +215,14 @@ static int check_unique(const cx_entry *sorted, size_t n, cx_error *err) {
   return CX_OK;
 }
 
+int cx_engine_refuse_read_only(const cx_engine *e, const char *what,
+                               cx_error *err) {
+  return cx_error_set(err, CX_ESTATE,
+                      "%s was opened read-only: %s refused (open it without "
+                      "read_only to write)",
+                      e->db_path, what);
+}
+
 int cx_engine_load_genesis(cx_engine *e, const cx_genesis_account *accounts,
                            size_t n_accounts, const cx_genesis_kv *kv,
                            size_t n_kv, uint8_t out_root[32], cx_error *err) {
@@ -219,6 +232,8 @@ int cx_engine_load_genesis(cx_engine *e, const cx_genesis_account *accounts,
   if (n_accounts > SIZE_MAX / 2 / sizeof(cx_entry) ||
       n_kv > SIZE_MAX / 2 / sizeof(cx_entry))
     return cx_error_set(err, CX_ELIMIT, "load genesis: too many entries");
+  if (e->cfg.read_only)
+    return cx_engine_refuse_read_only(e, "loading a genesis", err);
   if (cx_store_has_genesis(e->store))
     return cx_error_set(err, CX_ESTATE,
                         "%s already holds a genesis; open a new database to "

@@ -133,6 +133,10 @@ void cx_work_abandon(cx_engine *e, cx_block_work *w);
 /* Seconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
 double cx_now_s(void);
 
+/* CX_ESTATE for a write (`what`) to an engine opened read-only. */
+int cx_engine_refuse_read_only(const cx_engine *e, const char *what,
+                               cx_error *err);
+
 /* Wraps a block failure: says the chain is still at `height` and what to
  * do. Returns rc, the failure's code (err may be NULL). */
 int cx_block_fail(cx_error *err, int rc, uint64_t height, const char *stage);

@@ -398,6 +398,8 @@ int cx_engine_execute_block(cx_engine *e, const cx_block *in,
   if (e == NULL || in == NULL || out == NULL)
     return cx_error_set(err, CX_EINVAL, "execute block: NULL argument");
   memset(out, 0, sizeof *out);
+  if (e->cfg.read_only)
+    return cx_engine_refuse_read_only(e, "executing a block", err);
   if (!cx_store_has_genesis(e->store))
     return cx_error_set(err, CX_ESTATE,
                         "%s has no genesis: load one "
@@ -439,6 +441,8 @@ int cx_engine_execute_blocks(cx_engine *e, size_t n, const cx_block *blocks,
     return cx_error_set(err, CX_EINVAL, "execute blocks: NULL argument");
   for (size_t i = 0; i < n; i++)
     memset(&out[i], 0, sizeof out[i]);
+  if (e->cfg.read_only && n > 0)
+    return cx_engine_refuse_read_only(e, "executing blocks", err);
   if (e->cfg.pipeline && n > 1 && cx_store_has_genesis(e->store))
     return cx_pipeline_run_overlapped(e, n, blocks, out, n_done, err);
   for (size_t i = 0; i < n; i++) {

@@ -112,6 +112,7 @@ int cx_cli_info(int argc, char **argv) {
   cx_config cfg;
   cx_config_default(&cfg);
   cfg.db_path = db;
+  cfg.read_only = true; /* no writer lock: a live node's database is fine */
   cfg.threads = 1;
   cfg.strategy = CX_STRATEGY_KIND_CPU;
   cx_error err;
