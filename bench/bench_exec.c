@@ -11,13 +11,15 @@
 
 #include "blockgen.h"
 #include "memstate.h"
+#include "store.h"
+#include "tempdir.h"
 #include "mvcc.h"
 #include "pathchoice.h"
 #include "pool.h"
 #include "bench_util.h"
 
 typedef struct opts {
-  bool json, quick, warm;
+  bool json, quick, warm, lmdb;
   unsigned threads;
   size_t accounts, txs; /* 0: the grid */
 } opts;
@@ -29,7 +31,9 @@ typedef struct point {
   uint64_t par_reexec, stm_reexec, stm_waits;
 } point;
 
-/* The generated block and its base state. */
+/* The generated block and its base state: in memory, or (--base lmdb) a
+ * snapshot of a store holding the same accounts, read as the engine reads
+ * it. */
 typedef struct workload {
   size_t n;
   uint8_t *wire;
@@ -37,20 +41,67 @@ typedef struct workload {
   uint8_t *sig_ok;
   uint8_t (*senders)[20];
   cx_memstate *base;
+  char *dir;
+  cx_store *store;
+  cx_snapshot *snap;
 } workload;
 
 static void workload_free(workload *w) {
   free(w->wire), free(w->txs), free(w->sig_ok), free(w->senders);
   cx_memstate_destroy(w->base);
+  cx_snapshot_release(w->snap);
+  cx_store_close(w->store);
+  if (w->dir)
+    cx_tempdir_remove(w->dir, NULL);
+  free(w->dir);
   memset(w, 0, sizeof *w);
+}
+
+static int snapshot_read(void *ctx, const cx_key *key, uint64_t *v0,
+                         uint64_t *v1) {
+  return cx_snapshot_read(ctx, key, v0, v1);
+}
+
+/* The base as the executor reads it. */
+static cx_base_read_fn workload_reader(const workload *w, void **ctx) {
+  if (w->snap) {
+    *ctx = w->snap;
+    return snapshot_read;
+  }
+  *ctx = w->base;
+  return cx_memstate_read;
+}
+
+/* Puts the accounts in a fresh store under a private temporary directory
+ * (no fsync: only reads are measured) and opens a snapshot. */
+static int workload_store(workload *w, cx_entry *accounts, size_t n) {
+  cx_error err = {0};
+  w->dir = cx_tempdir_create(&err);
+  if (w->dir) {
+    cx_store_config cfg;
+    cx_store_config_default(&cfg);
+    cfg.path = w->dir;
+    cfg.durability = CX_DURABILITY_NOSYNC;
+    w->store = cx_store_open(&cfg, &err);
+  }
+  if (w->store && cx_store_load_genesis(w->store, accounts, n, NULL, &err) ==
+                      CX_OK)
+    w->snap = cx_store_snapshot(w->store, &err);
+  if (!w->snap) {
+    fprintf(stderr, "bench exec: LMDB base: %s\n", err.message);
+    return -1;
+  }
+  return 0;
 }
 
 /* T transfers among A accounts, each with the sender's next nonce and a
  * balance that covers it, so every transaction commits. */
-static int workload_make(workload *w, size_t accounts, size_t txs) {
+static int workload_make(workload *w, size_t accounts, size_t txs,
+                         bool lmdb) {
   const size_t tx_len = CX_TX_HEADER_LEN + 29 + CX_TX_SIG_LEN;
   memset(w, 0, sizeof *w);
   uint8_t(*addr)[20] = malloc(accounts * sizeof *addr);
+  cx_entry *base = malloc(accounts * sizeof *base);
   uint64_t *nonce = calloc(accounts, sizeof *nonce);
   w->n = txs;
   w->wire = malloc(txs * CX_TX_MAX_LEN);
@@ -58,8 +109,8 @@ static int workload_make(workload *w, size_t accounts, size_t txs) {
   w->sig_ok = malloc(txs);
   w->senders = malloc(txs * sizeof *w->senders);
   w->base = cx_memstate_create();
-  int ok = addr && nonce && w->wire && w->txs && w->sig_ok && w->senders &&
-           w->base;
+  int ok = addr && nonce && base && w->wire && w->txs && w->sig_ok &&
+           w->senders && w->base;
   uint64_t seed = 0x5eed0000 + accounts * 7919 + txs;
   for (size_t a = 0; ok && a < accounts; a++) {
     for (int i = 0; i < 20; i += 8) {
@@ -68,6 +119,7 @@ static int workload_make(workload *w, size_t accounts, size_t txs) {
     }
     cx_entry e = {cx_key_account(addr[a]), 1000000000000ull, 0};
     ok = cx_memstate_put(w->base, &e, 1) == 0;
+    base[a] = e;
   }
   static const uint8_t pubkey[33] = {2}, sig[64];
   for (size_t i = 0; ok && i < txs; i++) {
@@ -84,6 +136,9 @@ static int workload_make(workload *w, size_t accounts, size_t txs) {
   }
   free(addr);
   free(nonce);
+  if (ok && lmdb)
+    ok = workload_store(w, base, accounts) == 0;
+  free(base);
   if (!ok)
     workload_free(w);
   return ok ? 0 : -1;
@@ -110,8 +165,10 @@ static int timed_run(cx_executor *x, const workload *w, uint8_t *st,
                       (const uint8_t(*)[20])w->senders};
   cx_exec_output out = {.statuses = st};
   cx_error err = {0};
+  void *ctx;
+  cx_base_read_fn read = workload_reader(w, &ctx);
   double t0 = cx_bench_now();
-  int rc = cx_executor_run(x, &in, cx_memstate_read, w->base, &out, &err);
+  int rc = cx_executor_run(x, &in, read, ctx, &out, &err);
   *dt = cx_bench_now() - t0;
   if (rc != 0) {
     fprintf(stderr, "bench exec: %s\n", err.message);
@@ -159,8 +216,9 @@ static cx_executor *make(cx_pool *pool, unsigned threads, int path) {
  * path, as in a node between its other stages' work). */
 static int run_point(cx_pool *pool, const opts *o, point *p) {
   workload w;
-  if (workload_make(&w, p->accounts, p->txs) != 0) {
-    fprintf(stderr, "bench exec: out of memory for %zu txs\n", p->txs);
+  if (workload_make(&w, p->accounts, p->txs, o->lmdb) != 0) {
+    fprintf(stderr, "bench exec: could not prepare a block of %zu txs\n",
+            p->txs);
     return -1;
   }
   int runs = o->quick ? 3 : 10, base_warm = o->quick ? 1 : 2;
@@ -210,13 +268,16 @@ static int run_point(cx_pool *pool, const opts *o, point *p) {
 static int usage(FILE *f) {
   fprintf(f,
           "usage: chainexec bench exec [--accounts A] [--txs T] "
-          "[--threads N] [--warm] [--json] [--quick] [--help]\n"
+          "[--threads N] [--warm] [--base memory|lmdb]\n"
+          "                            [--json] [--quick] [--help]\n"
           "  Execution stage only: p2p transfers among A accounts in blocks "
           "of T txs,\n  sequential executor vs the parallel executor "
           "(automatic path, and Block-STM\n  forced) with N threads (default "
           "2); median of 10 after 2 warm-ups, the three\n  run round-robin. "
           "--warm: each timed block right after an untimed one of the\n  "
-          "same executor (its own data in the caches).\n  Without "
+          "same executor (its own data in the caches).\n  --base lmdb: "
+          "the accounts in an LMDB store, read through a snapshot as the\n"
+          "  engine reads them (default: in memory).\n  Without "
           "--accounts/--txs: A in 2,10,100,1000,10000 x T in 1000,10000.\n");
   return f == stdout ? 0 : 2;
 }
@@ -256,7 +317,7 @@ static void print_point(const opts *o, const point *p, bool first) {
 }
 
 int cx_bench_exec(int argc, char **argv) {
-  opts o = {false, false, false, 2, 0, 0};
+  opts o = {false, false, false, false, 2, 0, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has_val = i + 1 < argc;
@@ -267,6 +328,10 @@ int cx_bench_exec(int argc, char **argv) {
       o.quick = true;
     } else if (strcmp(a, "--warm") == 0) {
       o.warm = true;
+    } else if (strcmp(a, "--base") == 0 && has_val &&
+               (strcmp(argv[i + 1], "memory") == 0 ||
+                strcmp(argv[i + 1], "lmdb") == 0)) {
+      o.lmdb = argv[++i][0] == 'l';
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       return usage(stdout);
     } else if ((strcmp(a, "--accounts") == 0 || strcmp(a, "--txs") == 0 ||
@@ -305,16 +370,18 @@ int cx_bench_exec(int argc, char **argv) {
   }
   if (o.json)
     printf("{\"benchmark\": \"exec\", \"threads\": %u, \"order\": \"%s\", "
-           "\"runs\": [",
-           o.threads, o.warm ? "warm" : "round-robin");
+           "\"base\": \"%s\", \"runs\": [",
+           o.threads, o.warm ? "warm" : "round-robin",
+           o.lmdb ? "lmdb" : "memory");
   else
     printf("bench exec: p2p transfers, %u threads, median of %d after %d "
-           "warm-ups (+%u for the automatic path choice), %s\n"
+           "warm-ups (+%u for the automatic path choice), %s, base in %s\n"
            "par = the engine's automatic choice, stm = Block-STM forced\n"
            "%8s %6s %12s %12s %8s %-10s %12s %8s %8s\n",
            o.threads, o.quick ? 3 : 10, o.quick ? 1 : 2,
            2 * CX_PATH_WARMUP,
            o.warm ? "each after an untimed run of its own" : "round-robin",
+           o.lmdb ? "LMDB" : "memory",
            "accounts", "txs",
            "seq tx/s", "par tx/s", "speedup", "path", "stm tx/s", "stm x",
            "stm reex");

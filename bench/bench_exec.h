@@ -22,6 +22,9 @@
 
 /* argv[0] is "exec"; flags: --accounts A and --txs T (one grid point
  * instead of the grid), --threads N (default 2), --warm (see above),
+ * --base memory|lmdb (the base state in memory, the issue's setting, or in
+ * an LMDB store read through a snapshot as the engine reads it: base reads
+ * then cost what they cost in a node, and Block-STM spreads them),
  * --json (one JSON document
  * {"runs": [{"accounts", "txs", "threads", "sequential_tps",
  * "parallel_tps", "reexecutions", ...}]}), --quick (a tiny grid for a

@@ -12,7 +12,7 @@ if(TARGET chainexec AND CHAINEXEC_BUILD_BENCH)
   set_tests_properties(chainexec.mvcc.bench_exec_quick PROPERTIES
     LABELS "mvcc;bench" TIMEOUT 300)
   add_test(NAME chainexec.mvcc.bench_exec_quick_warm
-           COMMAND chainexec bench exec --quick --warm)
+           COMMAND chainexec bench exec --quick --warm --base lmdb)
   set_tests_properties(chainexec.mvcc.bench_exec_quick_warm PROPERTIES
     LABELS "mvcc;bench" TIMEOUT 300)
 endif()
