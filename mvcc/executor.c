@@ -55,6 +55,7 @@ cx_executor *cx_executor_create(const cx_executor_config *cfg, cx_error *err) {
     return cx_error_set(err, CX_ENOMEM, "executor: out of memory"), NULL;
   }
   x->cfg = *cfg;
+  cx_path_init(&x->stats);
   if (x->cfg.threads == 0)
     x->cfg.threads = 1;
   if (x->cfg.min_parallel_txs == 0)

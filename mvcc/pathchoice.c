@@ -1,6 +1,8 @@
 /* Measured choice of path; see pathchoice.h. */
 #include "pathchoice.h"
 
+#include <string.h>
+
 #include "mvcc.h"
 
 /* Size (below or above 4096 txs: fixed costs weigh on small blocks) times
@@ -10,9 +12,9 @@ static unsigned path_class(size_t n, unsigned pct) {
   return (n >= 4096 ? 4u : 0u) + band;
 }
 
-static double median_of(const double *ring, unsigned count) {
+/* Median of the ring's n ratios (1 <= n <= CX_PATH_SAMPLES). */
+static double median_ratio(const double *ring, unsigned n) {
   double v[CX_PATH_SAMPLES];
-  unsigned n = count < CX_PATH_SAMPLES ? count : CX_PATH_SAMPLES;
   for (unsigned i = 0; i < n; i++) { /* insertion sort of <= 5 values */
     unsigned j = i;
     while (j > 0 && v[j - 1] > ring[i]) {
@@ -24,28 +26,35 @@ static double median_of(const double *ring, unsigned count) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+void cx_path_init(cx_path_stats *s) {
+  memset(s, 0, sizeof *s);
+  for (unsigned c = 0; c < CX_PATH_CLASSES; c++)
+    s->last_path[c] = s->warm_path[c] = -1;
+}
+
 int cx_path_pick(cx_path_stats *s, size_t n, unsigned pct) {
   unsigned c = path_class(n, pct);
-  const unsigned *cnt = s->count[c];
-  if (cnt[CX_EXEC_PARALLEL] < CX_PATH_WARMUP ||
-      cnt[CX_EXEC_SEQUENTIAL] < CX_PATH_WARMUP) /* alternate, parallel first */
-    return cnt[CX_EXEC_PARALLEL] <= cnt[CX_EXEC_SEQUENTIAL]
-               ? CX_EXEC_PARALLEL
-               : CX_EXEC_SEQUENTIAL;
-  double par = median_of(s->ring[c][CX_EXEC_PARALLEL], cnt[CX_EXEC_PARALLEL]);
-  double seq =
-      median_of(s->ring[c][CX_EXEC_SEQUENTIAL], cnt[CX_EXEC_SEQUENTIAL]);
-  int best = par < seq ? CX_EXEC_PARALLEL : CX_EXEC_SEQUENTIAL;
+  int last = s->last_path[c];
+  if (last < 0)
+    return CX_EXEC_PARALLEL;
+  if (s->n_ratios[c] < CX_PATH_SAMPLES) /* alternate pairs of blocks */
+    return s->run[c] < 2 ? last : 1 - last;
+  int best = median_ratio(s->ratio[c], s->n_ratios[c]) < 1.0
+                 ? CX_EXEC_PARALLEL
+                 : CX_EXEC_SEQUENTIAL;
   if (s->interval[c] == 0) {
     s->interval[c] = CX_PATH_EXPLORE_MIN;
     s->best[c] = best;
   }
-  if (best != s->best[c]) { /* the medians crossed: watch closely again */
+  if (best != s->best[c]) { /* the choice flipped: watch closely again */
     s->best[c] = best;
     s->interval[c] = CX_PATH_EXPLORE_MIN;
     s->since[c] = 0;
   }
-  if (++s->since[c] < s->interval[c])
+  s->since[c]++;
+  if (last != best && s->run[c] < 2)
+    return last; /* the second block of a re-try */
+  if (s->since[c] < s->interval[c])
     return best;
   s->since[c] = 0;
   if (s->interval[c] < CX_PATH_EXPLORE_MAX)
@@ -55,11 +64,24 @@ int cx_path_pick(cx_path_stats *s, size_t n, unsigned pct) {
 
 void cx_path_record(cx_path_stats *s, size_t n, unsigned pct, int path,
                     double seconds) {
-  if (n == 0 || seconds <= 0)
+  if (n == 0 || !(seconds > 0) ||
+      (path != CX_EXEC_SEQUENTIAL && path != CX_EXEC_PARALLEL))
     return;
   unsigned c = path_class(n, pct);
-  unsigned *cnt = &s->count[c][path];
-  s->ring[c][path][*cnt % CX_PATH_SAMPLES] = seconds * 1e9 / (double)n;
-  if (*cnt < 1000000u) /* keeps the ring index meaningful, never wraps */
-    (*cnt)++;
+  int warm = s->last_path[c] == path;
+  s->run[c] = warm ? 2u : 1u;
+  s->last_path[c] = path;
+  if (!warm)
+    return;
+  double ns = seconds * 1e9 / (double)n;
+  if (s->warm_path[c] == 1 - path) {
+    double par = path == CX_EXEC_PARALLEL ? ns : s->warm_ns[c];
+    double seq = path == CX_EXEC_PARALLEL ? s->warm_ns[c] : ns;
+    s->ratio[c][s->next[c]] = par / seq;
+    s->next[c] = (s->next[c] + 1) % CX_PATH_SAMPLES;
+    if (s->n_ratios[c] < CX_PATH_SAMPLES)
+      s->n_ratios[c]++;
+  }
+  s->warm_path[c] = path;
+  s->warm_ns[c] = ns;
 }
