@@ -1,8 +1,10 @@
 /* secp256k1 ECDSA verification through libsecp256k1 (SPEC section 3).
  *
- * A cx_verifier owns one long-lived libsecp256k1 context; create it once
- * per engine, never per call. Verification only reads the context, so one
- * verifier may be used from many threads at once.
+ * A cx_verifier owns one long-lived libsecp256k1 context and a cache of
+ * parsed keys (keycache.h: a node sees the same senders block after
+ * block); create it once per engine, never per call. Verification only
+ * reads the context and the cache is thread-safe, so one verifier may be
+ * used from many threads at once. The cache never changes a verdict.
  *
  * Semantics: valid exactly when the 33-byte key parses (prefix 02/03,
  * x < p, on the curve), the 64-byte compact r||s parses (r, s < n) and
@@ -18,8 +20,13 @@
 
 typedef struct cx_verifier cx_verifier;
 
-/* Creates a verifier; NULL on allocation failure. */
+/* Creates a verifier with a key cache of CX_KEYCACHE_DEFAULT_SLOTS
+ * entries; NULL on allocation failure. */
 cx_verifier *cx_verifier_create(void);
+
+/* The same with a key cache of `cache_slots` entries (rounded up to a
+ * power of two), or none when 0 (tests compare the two). */
+cx_verifier *cx_verifier_create_with_cache(size_t cache_slots);
 /* Destroys it; NULL is a no-op. No verification may be in flight. */
 void cx_verifier_destroy(cx_verifier *v);
 
