@@ -47,7 +47,10 @@ static const char help[] =
     "  --quiet              no progress bar\n"
     "\n"
     "Exit status: 0 all blocks ran (and matched expect), 1 mismatch, invalid\n"
-    "fixture or failure, 2 usage error.\n";
+    "fixture or failure, 2 usage error.\n"
+    "\n"
+    "Test hook (crash tests): with CHAINEXEC_TEST_KILL_AFTER_BLOCK=K in the\n"
+    "environment, replay sends itself SIGKILL right after height K commits.\n";
 
 typedef struct replay_opts {
   const char *file, *metrics_file, *metrics_listen;
