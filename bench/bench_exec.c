@@ -303,7 +303,7 @@ static void print_point(const opts *o, const point *p, bool first) {
   /* The automatic executor's path: the one most timed runs took (a re-try
    * of the other path may fall among them), with the count when mixed. */
   const char *path = 2 * p->par_runs > p->runs ? "parallel" : "sequential";
-  char mixed[16];
+  char mixed[32];
   if (p->par_runs > 0 && p->par_runs < p->runs) {
     snprintf(mixed, sizeof mixed, "par %d/%d", p->par_runs, p->runs);
     path = mixed;
