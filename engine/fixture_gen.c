@@ -299,6 +299,9 @@ static size_t corrupt(gen_slot *s, size_t len) {
 /* Appends n bytes to a growing arena; offsets become pointers later. */
 static int arena_put(uint8_t **arena, size_t *len, size_t *cap,
                      const uint8_t *src, size_t n, cx_error *err) {
+  if (n == 0) /* an empty transaction; the arena may not exist yet, and
+               * memcpy's pointers must not be NULL even for 0 bytes */
+    return CX_OK;
   if (*len + n > *cap) {
     size_t nc = *cap ? *cap : 4096;
     while (nc < *len + n)

@@ -14,6 +14,7 @@
 
 #include "chainexec.h"
 #include "cx_test.h"
+#include "fixture.h"
 #include "test_reliability_util.h"
 #include "mvcc.h"
 #include "tx.h"
@@ -216,4 +217,27 @@ Test(reliability_regressions, parallel_empty_block) {
   cr_expect_eq(run_forced_parallel(0, txs, sig_ok,
                                    (const uint8_t(*)[20])senders, statuses),
                0u);
+}
+
+/* Found by the ASan+UBSan stage of CI (reliability_soak, seed
+ * 1795633374201790331): when the first transaction of a generated block
+ * was an injected empty one, the generator appended 0 bytes to a block
+ * arena not allocated yet, memcpy(NULL, src, 0) (engine/fixture_gen.c),
+ * undefined even for 0 bytes. One-transaction blocks, every transaction
+ * bad: some blocks start (and end) with an empty one. */
+Test(reliability_regressions, generated_block_starting_empty) {
+  cx_fixture_gen_params gp = {.accounts = 4, .blocks = 96, .txs = 1,
+                              .mix = CX_FIXTURE_MIX_TRANSFER,
+                              .bad_rate = 1.0, .seed = 7, .threads = 1};
+  cx_error err = {0};
+  cx_fixture *f = NULL;
+  cr_assert_eq(cx_fixture_generate(&gp, &f, &err), CX_OK, "%s", err.message);
+  size_t empty = 0;
+  for (size_t b = 0; b < f->n_blocks; b++) {
+    cr_assert_eq(f->blocks[b].tx_count, 1u);
+    cr_assert_not_null(f->blocks[b].txs[0]);
+    empty += f->blocks[b].tx_lens[0] == 0;
+  }
+  cr_assert_gt(empty, 0u, "no block starts with an empty transaction");
+  cx_fixture_free(f);
 }
