@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +388,28 @@ Test(badinput, info_db_missing) {
   cli_run *r = malloc(sizeof *r);
   RUN(r, "info", "--db", "/nonexistent/chainexec-db");
   expect_failure(r, 1, "/nonexistent/chainexec-db");
+  free(r);
+}
+
+/* An LMDB environment in which no table was ever committed, as a first
+ * replay killed before its first commit leaves it (the kill campaign
+ * found `info` refusing it): an empty store, height 0, no genesis. */
+Test(badinput, info_db_without_tables) {
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s/notables", scratch());
+  cr_assert_eq(mkdir(dir, 0755), 0);
+  MDB_env *env;
+  cr_assert_eq(mdb_env_create(&env), 0);
+  cr_assert_eq(mdb_env_open(env, dir, 0, 0644), 0);
+  mdb_env_close(env);
+  cli_run *r = malloc(sizeof *r);
+  RUN(r, "info", "--db", dir, "--json");
+  cr_expect_eq(r->exit, 0, "exit %d; stderr: %s", r->exit, r->err);
+  cr_expect_neq(strstr(r->out, "\"height\": 0,"), NULL, "%s", r->out);
+  cr_expect_neq(strstr(r->out, "\"has_genesis\": false"), NULL, "%s", r->out);
+  RUN(r, "info", "--db", dir);
+  cr_expect_eq(r->exit, 0, "exit %d; stderr: %s", r->exit, r->err);
+  cr_expect_neq(strstr(r->out, "(no genesis loaded)"), NULL, "%s", r->out);
   free(r);
 }
 

@@ -37,14 +37,19 @@ static int check_db_dir(const char *dir) {
   return CX_EXIT_OK;
 }
 
-static void print_info(cx_engine *e, const cx_block_result *last, bool json) {
+/* What info reports: the engine's view, or an empty store's. */
+typedef struct info_view {
+  uint64_t height;
+  bool has_genesis;
+  uint8_t genesis_root[32], state_root[32];
+} info_view;
+
+static void print_info(const info_view *v, const cx_block_result *last,
+                       bool json) {
   char g[65], s[65];
-  uint8_t gr[32], sr[32];
-  uint64_t h = cx_engine_height(e);
-  cx_engine_genesis_root(e, gr);
-  cx_engine_state_root(e, sr);
-  hex32(gr, g);
-  hex32(sr, s);
+  uint64_t h = v->height;
+  hex32(v->genesis_root, g);
+  hex32(v->state_root, s);
   const char *roots[4] = {"tx_root", "receipts_root", "write_root",
                           "state_root"};
   const uint8_t *vals[4] = {last->tx_root, last->receipts_root,
@@ -53,8 +58,7 @@ static void print_info(cx_engine *e, const cx_block_result *last, bool json) {
   if (json) {
     printf("{\"height\": %llu, \"has_genesis\": %s, \"genesis_state_root\": "
            "\"%s\", \"state_root\": \"%s\"",
-           (unsigned long long)h, cx_engine_has_genesis(e) ? "true" : "false",
-           g, s);
+           (unsigned long long)h, v->has_genesis ? "true" : "false", g, s);
     if (h) {
       printf(", \"last_block\": {\"height\": %llu", (unsigned long long)h);
       for (int k = 0; k < 4; k++) {
@@ -72,7 +76,7 @@ static void print_info(cx_engine *e, const cx_block_result *last, bool json) {
   }
   printf("height              %llu\n", (unsigned long long)h);
   printf("genesis state_root  %s\n",
-         cx_engine_has_genesis(e) ? g : "(no genesis loaded)");
+         v->has_genesis ? g : "(no genesis loaded)");
   printf("current state_root  %s\n", s);
   if (!h)
     return;
@@ -118,16 +122,28 @@ int cx_cli_info(int argc, char **argv) {
   cx_error err;
   cx_error_clear(&err);
   cx_engine *e = cx_engine_open(&cfg, &err);
-  if (!e)
-    return cx_cli_fail("info", "%s", err.message);
   cx_block_result last;
   memset(&last, 0, sizeof last);
-  uint64_t h = cx_engine_height(e);
-  if (h && cx_engine_block_roots(e, h, &last, &err)) {
+  info_view v;
+  memset(&v, 0, sizeof v);
+  if (!e && err.code == CX_ENOTFOUND) {
+    /* An LMDB environment in which no table was ever committed (say, a
+     * first replay killed before its first commit): an empty store,
+     * which the next replay fills from genesis. */
+    print_info(&v, &last, json);
+    return CX_EXIT_OK;
+  }
+  if (!e)
+    return cx_cli_fail("info", "%s", err.message);
+  v.height = cx_engine_height(e);
+  v.has_genesis = cx_engine_has_genesis(e);
+  cx_engine_genesis_root(e, v.genesis_root);
+  cx_engine_state_root(e, v.state_root);
+  if (v.height && cx_engine_block_roots(e, v.height, &last, &err)) {
     cx_engine_close(e);
     return cx_cli_fail("info", "%s", err.message);
   }
-  print_info(e, &last, json);
+  print_info(&v, &last, json);
   cx_block_result_free(&last);
   cx_engine_close(e);
   return CX_EXIT_OK;
