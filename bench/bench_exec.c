@@ -302,7 +302,9 @@ static bool parse_size(const char *s, size_t *out) {
 static void print_point(const opts *o, const point *p, bool first) {
   /* The automatic executor's path: the one most timed runs took (a re-try
    * of the other path may fall among them), with the count when mixed. */
-  const char *path = 2 * p->par_runs > p->runs ? "parallel" : "sequential";
+  const char *majority = 2 * p->par_runs > p->runs ? "parallel"
+                                                    : "sequential";
+  const char *path = majority;
   char mixed[32];
   if (p->par_runs > 0 && p->par_runs < p->runs) {
     snprintf(mixed, sizeof mixed, "par %d/%d", p->par_runs, p->runs);
@@ -318,9 +320,7 @@ static void print_point(const opts *o, const point *p, bool first) {
            "\"blockstm_dependency_waits\": %llu}",
            first ? "" : ",", p->accounts, p->txs, o->threads, p->seq_tps,
            p->par_tps, (unsigned long long)p->par_reexec,
-           p->par_tps / p->seq_tps,
-           2 * p->par_runs > p->runs ? "parallel" : "sequential",
-           p->par_runs, p->stm_tps, p->stm_tps / p->seq_tps,
+           p->par_tps / p->seq_tps, majority, p->par_runs, p->stm_tps, p->stm_tps / p->seq_tps,
            (unsigned long long)p->stm_reexec,
            (unsigned long long)p->stm_waits);
   } else {
