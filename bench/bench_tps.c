@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/cli/cli.h"
+#include "../cli/cli.h"
 #include "bench.h"
 #include "bench_tps.h"
 

@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${bin:-$here/build/release/engine/chainexec}"
+bin="${bin:-$here/build/release/cli/chainexec}"
 fixtures="${fixtures:-${CX_SHARED_DIR:-$here/../shared}/fixtures}"
 [ -x "$bin" ] || { echo "fault-campaign: chainexec not found at $bin (pass --bin)" >&2; exit 2; }
 [ -d "$fixtures" ] || { echo "fault-campaign: no fixtures at $fixtures" >&2; exit 2; }

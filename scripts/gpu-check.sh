@@ -56,7 +56,7 @@ shared_dir="$(dirname "$built_root")/shared"
 # A real build tree here (the packing machine) is used as it is.
 [ -f "$root/$build/CMakeCache.txt" ] || { rm -rf "$root/$build" && ln -sfn "$unpack/tree/$build" "$root/$build"; }
 export LD_LIBRARY_PATH="$unpack/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-cx="$root/$build/engine/chainexec"
+cx="$root/$build/cli/chainexec"
 ncpu=$(nproc)
 
 step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }

@@ -10,7 +10,7 @@
 #   --txs T     transactions per block (default 40)
 #   --seed S    seed of the fixture and of the kill moments (default: time)
 #   --bin       the chainexec executable (default $CHAINEXEC_BIN, else
-#               build/release/engine/chainexec)
+#               build/release/cli/chainexec)
 #   --work DIR  scratch folder (default: a new temporary one, removed at
 #               the end unless the campaign fails)
 #
@@ -49,7 +49,7 @@ for v in "$kills" "$blocks" "$txs"; do
   case "$v" in ''|*[!0-9]*) echo "kill-campaign: counts must be whole numbers" >&2; exit 2 ;; esac
 done
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${bin:-$here/build/release/engine/chainexec}"
+bin="${bin:-$here/build/release/cli/chainexec}"
 if [ ! -x "$bin" ]; then
   echo "kill-campaign: chainexec not found at $bin (build it or pass --bin)" >&2
   exit 2

@@ -8,4 +8,4 @@ bash scripts/install-deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release \
       -DCHAINEXEC_BUILD_TESTS=OFF >/dev/null
 cmake --build build/release -j "$(nproc)" --target chainexec
-exec build/release/engine/chainexec bench tps "$@"
+exec build/release/cli/chainexec bench tps "$@"
