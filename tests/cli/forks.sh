@@ -51,6 +51,10 @@ run_expect 0 info_a "$BIN" info --db "$WORK/a" --json &&
   grep -q '"height": 15,' "$WORK/info_a.out" || fail "db is not at height 15: $(cat "$WORK/info_a.out")"
 run_expect 0 state_a "$BIN" state --db "$WORK/a" --json || finish
 run_expect 0 state_b "$BIN" state --db "$WORK/b" --json && same "$WORK/state_a.out" "$WORK/state_b.out"
+# A finished database replayed again with --head-each stays at the head.
+run_expect 0 db_b2 "$BIN" replay "$FX" --json --quiet --head-each --db "$WORK/b" &&
+  same "$WORK/db_b.out" "$WORK/db_b2.out"
+run_expect 0 state_b2 "$BIN" state --db "$WORK/b" --json && same "$WORK/state_a.out" "$WORK/state_b2.out"
 grep -q '"state_root": "'"$(sed -n 's/.*"height": 15, "statuses": \[[^]]*\], "tx_root": "[0-9a-f]*", "receipts_root": "[0-9a-f]*", "write_root": "[0-9a-f]*", "state_root": "\([0-9a-f]*\)".*/\1/p' "$WORK/db_a.out" | tail -1)"'"' "$WORK/state_a.out" ||
   fail "state --json does not carry the head's state root"
 
