@@ -322,10 +322,11 @@ static void fk_check_ids(fk_model *m) {
   }
 }
 
-static void fk_random_session(unsigned threads, uint64_t seed, int ops) {
+static void fk_random_session(unsigned threads, unsigned retention,
+                              uint64_t seed, int ops) {
   fk_model *m = calloc(1, sizeof *m);
   cr_assert_not_null(m);
-  fk_init(m, threads, 4, seed);
+  fk_init(m, threads, retention, seed);
   for (int op = 0; op < ops && m->n + 2 < FK_MAX_BLOCKS; op++) {
     uint64_t roll = cx_rng_below(&m->rng, 100);
     int i = fk_pick(m, false);
@@ -362,9 +363,13 @@ static void fk_random_session(unsigned threads, uint64_t seed, int ops) {
 Test(forks, random_sessions_against_model) {
   uint64_t seed = cx_test_seed("engine_forks"), iters = cx_test_iters(3);
   const unsigned threads[] = {1, 2, 4};
+  /* Retention 4 puts the floor in play all the time; 24 allows reorgs
+   * deeper than the pipeline's three blocks in flight. */
   for (uint64_t it = 0; it < iters; it++)
-    for (size_t t = 0; t < 3; t++)
-      fk_random_session(threads[t], seed + it * 7919 + t, 80);
+    for (size_t t = 0; t < 3; t++) {
+      fk_random_session(threads[t], 4, seed + it * 7919 + t, 80);
+      fk_random_session(threads[t], 24, seed + it * 7919 + t + 3, 120);
+    }
 }
 
 /* --- The shared fork fixture through the API ----------------------------- */
