@@ -97,4 +97,11 @@ run_expect 1 state_floor "$BIN" state --db "$WORK/c" --height 5 &&
 run_expect 1 shallow "$BIN" replay "$FX" --quiet --retention 2 &&
   stderr_has shallow "blocks[3]: its parent" && stderr_has shallow "undo_retention"
 run_expect 2 revert_usage "$BIN" revert --db "$WORK/a"
+# The benchmark runs and reports every depth (figures: docs/forks.md).
+if [ "${CX_CLI_HAVE_BENCH:-1}" != 0 ] && [ "${CX_CLI_HAVE_BENCH:-1}" != OFF ]; then
+  run_expect 0 bench "$BIN" bench forks --quick --nosync --rounds 1 --txs 200 \
+    --accounts 100 --json &&
+    grep -q '"reorgs": \[{"depth": 1' "$WORK/bench.out" &&
+    grep -q '"depth": 8, "s"' "$WORK/bench.out" || fail "bench forks --json: $(cat "$WORK/bench.out")"
+fi
 finish
