@@ -140,24 +140,31 @@ static int compare_expect(const cx_fixture *f, const replay_out *r) {
     const char *field = cx_fixture_expect_diff(w, g);
     if (!field)
       continue;
+    /* "block N" is 1-based in file order; in a tree it is not the height. */
+    char at[64];
+    if (cx_fixture_is_tree(f))
+      snprintf(at, sizeof at, "%zu (height %llu)", i + 1,
+               (unsigned long long)f->blocks[i].height);
+    else
+      snprintf(at, sizeof at, "%zu", i + 1);
     if (!strcmp(field, "statuses")) {
       if (!g->statuses)
         return cx_cli_fail("replay",
-                           "mismatch at block %zu: statuses "
+                           "mismatch at block %s: statuses "
                            "unknown (resumed block)",
-                           i + 1);
+                           at);
       size_t j = 0;
       while (j < w->tx_count && w->statuses[j] == g->statuses[j])
         j++;
       return cx_cli_fail("replay",
-                         "mismatch at block %zu: statuses[%zu] is "
+                         "mismatch at block %s: statuses[%zu] is "
                          "%u, expected %u",
-                         i + 1, j, g->statuses[j], w->statuses[j]);
+                         at, j, g->statuses[j], w->statuses[j]);
     }
     hex32(root_field(g, field), got);
     hex32(root_field(w, field), want);
-    return cx_cli_fail("replay", "mismatch at block %zu: %s is %s, expected %s",
-                       i + 1, field, got, want);
+    return cx_cli_fail("replay", "mismatch at block %s: %s is %s, expected %s",
+                       at, field, got, want);
   }
   return CX_EXIT_OK;
 }

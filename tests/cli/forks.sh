@@ -44,6 +44,12 @@ for bad in '"parent": 99' '"parent": "zero"' '"parent": 1.5' '"parent": -2' '"pa
   [ -e "$WORK/$name.db" ] && fail "$name: refused fixture created a database"
 done
 
+# A wrong expect names the block and its height.
+awk 'BEGIN{n=0} /"write_root"/ { n++; if (n == 5) sub(/"write_root": "[0-9a-f]/, "\"write_root\": \"Z") } {print}' "$FX" |
+  sed 's/"write_root": "Z[0-9a-f]/"write_root": "00/' >"$WORK/wrong.json"
+run_expect 1 wrong "$BIN" replay "$WORK/wrong.json" --quiet &&
+  stderr_has wrong "mismatch at block 5 (height 4): write_root"
+
 # A --db ends with the canonical chain: the same state, whichever way.
 run_expect 0 db_a "$BIN" replay "$FX" --json --quiet --db "$WORK/a" || finish
 run_expect 0 db_b "$BIN" replay "$FX" --json --quiet --head-each --db "$WORK/b" || finish
