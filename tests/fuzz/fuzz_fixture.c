@@ -61,6 +61,8 @@ static void check_same(const cx_fixture *a, const cx_fixture *b) {
   for (size_t i = 0; i < a->n_blocks; i++) {
     const cx_fixture_block *x = &a->blocks[i], *y = &b->blocks[i];
     FUZZ_CHECK(x->tx_count == y->tx_count);
+    FUZZ_CHECK(x->parent == y->parent && x->height == y->height);
+    FUZZ_CHECK(x->parent >= -1 && x->parent < (int64_t)i);
     for (size_t t = 0; t < x->tx_count; t++) {
       FUZZ_CHECK(x->tx_lens[t] == y->tx_lens[t]);
       FUZZ_CHECK(!memcmp(x->txs[t], y->txs[t], x->tx_lens[t]));
