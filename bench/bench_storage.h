@@ -15,6 +15,8 @@
  * by one thread per online CPU (at most 8); best of 3 alternating rounds.
  * After the rounds the stored values are checked against the last block;
  * a mismatch fails the run.
+ * Then schema 3 against an emulated schema-2 commit, and reverts against
+ * commits: see bench_storage_undo.h.
  */
 #ifndef CX_BENCH_STORAGE_H
 #define CX_BENCH_STORAGE_H
@@ -27,7 +29,13 @@
  * "ms_per_block", "baseline_puts_per_s", "baseline_ms_per_block", "ratio",
  * "rounds"}, "reads": {"count", "reads_per_s", "threads": 1,
  * "baseline_reads_per_s", "ratio", "mt_threads", "mt_reads_per_s"},
- * "quick", "dir"}.
+ * "schema2": {"block_keys", "rounds", "baseline", "ms_per_block" and
+ * "schema2_ms_per_block" ({"median", "min", "max"}), "ratio" (of the
+ * medians, schema 3 / schema 2)}, "revert": {"accounts",
+ * "writes_per_block", "undo_retention", "commit_ms" ({"median", "min",
+ * "max"}), "commit_ms_before_pruning", "commit_ms_with_pruning",
+ * "depths": [{"depth", "revert_ms_per_block", "ratio_to_commit",
+ * "reorg_ms_per_block"}]}, "quick", "dir"}.
  * Returns 0 on success, 1 on a failure (one line on stderr), 2 on a usage
  * error. */
 int cx_bench_storage(int argc, char **argv);

@@ -13,6 +13,10 @@
  *     the branch or leaf flag, with lower <= upper <= page size;
  *   - every node inside the page's node area, nodes not overlapping, node
  *     flags limited to what this store writes, overflow pages in range;
+ *   - key order across the tree: the keys of a page increase, and every
+ *     key below a branch node lies in the range its separator keys give
+ *     (a changed separator would route lookups past existing keys, which
+ *     then read as absent; reads never see it);
  *   - each table record of the main table of the size and flags this store
  *     creates, its entry count and depth equal to what the walk finds;
  *   - the free list: well-formed page lists of pages no tree uses, each
@@ -63,6 +67,12 @@
 
 enum { SEEN_NONE = 0, SEEN_TREE = 1, SEEN_FREE = 2 };
 
+/* A key bound of a subtree (p == NULL: unbounded). */
+typedef struct bound {
+  const uint8_t *p;
+  size_t n;
+} bound;
+
 typedef struct pages {
   cx_store *s;
   cx_error *err;
@@ -78,6 +88,7 @@ typedef struct pages {
   bool main_tree;    /* walking the main table */
   uint64_t entries;  /* leaf nodes of the tree being walked */
   unsigned depth;    /* depth of the tree being walked */
+  bound lo, hi;      /* keys of the page being visited: lo <= key < hi */
 } pages;
 
 static uint16_t get16(const uint8_t *p) {
@@ -162,6 +173,7 @@ static int visit_table(pages *pg, uint64_t pgno, const uint8_t *key,
   if (len != DB_REC_LEN || get16(rec + DB_FLAGS_AT) != 0)
     return bad(pg, pgno, "the record of table \"%s\" is damaged", name);
   pages sub = *pg;
+  sub.lo.p = sub.hi.p = NULL; /* a new tree */
   sub.table = name;
   sub.main_tree = false;
   sub.base = SUB_BASE;
@@ -263,6 +275,36 @@ static int check_node(pages *pg, uint64_t pgno, const uint8_t *page,
   return CX_OK;
 }
 
+/* Key of node i of a checked page. */
+static bound node_key(const uint8_t *page, unsigned i) {
+  const uint8_t *n = page + get16(page + PG_HDR + 2 * i);
+  bound b = {n + NODE_HDR, get16(n + 6)};
+  return b;
+}
+
+/* LMDB's default order (mdb_cmp_memn): bytes, then length. */
+static int key_cmp(bound a, bound b) {
+  int c = memcmp(a.p, b.p, a.n < b.n ? a.n : b.n);
+  return c ? c : (a.n > b.n) - (a.n < b.n);
+}
+
+/* Node i's key: above the previous node's, inside [lo, hi). A branch's
+ * node 0 has no key (its range starts at lo). */
+static int check_key_order(pages *pg, uint64_t pgno, const uint8_t *page,
+                           unsigned i, bool branch) {
+  if (branch && i == 0)
+    return CX_OK;
+  bound k = node_key(page, i);
+  if (i > (branch ? 1u : 0u) && key_cmp(node_key(page, i - 1), k) >= 0)
+    return bad(pg, pgno, "key %u is not above key %u", i, i - 1);
+  if ((pg->lo.p && key_cmp(k, pg->lo) < 0) ||
+      (pg->hi.p && key_cmp(k, pg->hi) >= 0))
+    return bad(pg, pgno, "key %u lies outside the range its parent's "
+                         "separator keys give",
+               i);
+  return CX_OK;
+}
+
 /* A tree page at `level` (root = 1) and everything below it. */
 static int visit(pages *pg, uint64_t pgno, unsigned level) {
   if (level > MAX_DEPTH)
@@ -293,17 +335,25 @@ static int visit(pages *pg, uint64_t pgno, unsigned level) {
   memset(pg->used, 0, pg->psize);
   for (unsigned i = 0; i < nkeys && rc == CX_OK; i++)
     rc = check_node(pg, pgno, page, i, upper);
+  /* The free list's keys are integers (MDB_INTEGERKEY): not compared. */
+  for (unsigned i = 0; i < nkeys && rc == CX_OK && !pg->free_tree; i++)
+    rc = check_key_order(pg, pgno, page, i, flags == P_BRANCH);
+  bound lo = pg->lo, hi = pg->hi;
   for (unsigned i = 0; i < nkeys && rc == CX_OK; i++) {
     const uint8_t *n = page + get16(page + PG_HDR + 2 * i); /* checked */
     if (flags == P_BRANCH) {
       uint64_t child = get16(n) | (uint64_t)get16(n + 2) << 16 |
                        (uint64_t)get16(n + 4) << 32;
+      pg->lo = i == 0 ? lo : node_key(page, i);
+      pg->hi = i + 1 < nkeys ? node_key(page, i + 1) : hi;
       rc = visit(pg, child, level + 1);
       continue;
     }
     pg->entries++;
     rc = leaf_data(pg, pgno, n, level);
   }
+  pg->lo = lo;
+  pg->hi = hi;
   return rc;
 }
 
@@ -315,6 +365,7 @@ static int visit_meta_db(pages *pg, const uint8_t *meta, unsigned which) {
   pg->main_tree = which == 1;
   pg->entries = 0;
   pg->depth = 0;
+  pg->lo.p = pg->hi.p = NULL;
   uint64_t root = get64(rec + DB_ROOT_AT);
   if (root == P_INVALID)
     return CX_OK;

@@ -231,6 +231,41 @@ Test(storage_verify, damaged_free_space_bound_fails) {
   expect_root_flip_refused(15, 0x20);
 }
 
+/* A separator key of a branch page raised above the keys of its child:
+ * lookups of those keys would miss (read as absent) while every read
+ * looks sound. The page check compares keys with their parents' ranges. */
+Test(storage_verify, damaged_separator_key_fails) {
+  ts_dir d;
+  ts_dir_make(&d);
+  cx_store *s = ts_open(d.db, 0, CX_DURABILITY_NOSYNC);
+  cx_entry g[2000];
+  for (uint32_t i = 0; i < 2000; i++)
+    g[i] = ts_entry(CX_ENTRY_ACCOUNT, i, i, i);
+  cr_assert_eq(cx_store_load_genesis(s, g, 2000, NULL, NULL), CX_OK);
+  cx_store_close(s);
+  char file[400];
+  snprintf(file, sizeof file, "%s/data.mdb", d.db);
+  size_t len = 0;
+  uint8_t *f = (uint8_t *)cx_test_read_file(file, &len);
+  long at = -1;
+  for (size_t pg = 2; pg * 4096 < len && at < 0; pg++) {
+    const uint8_t *p = f + pg * 4096;
+    unsigned flags = p[10] | p[11] << 8, lower = p[12] | p[13] << 8;
+    if (flags != 1 || (lower - 16) / 2 < 3)
+      continue; /* a branch page with 3 children or more */
+    unsigned off = p[16 + 2] | p[16 + 3] << 8; /* node 1 */
+    if (p[off + 6] == 20) /* an account key: the accounts table */
+      at = (long)(pg * 4096 + off + 8 + 19); /* its last byte */
+  }
+  cr_assert_geq(at, 0, "no branch page of the accounts table");
+  /* The separator's last byte + 1: still below the next separator (keys
+   * differ in their first 4 bytes), but above the first key of its child. */
+  flip(file, at, (uint8_t)(f[at] ^ (f[at] + 1)));
+  free(f);
+  expect_corrupt(d.db, "separator");
+  ts_dir_free(&d);
+}
+
 Test(storage_verify, truncated_file_fails) {
   ts_dir d;
   ts_dir_make(&d);
