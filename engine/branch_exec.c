@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "stage_thread.h"
 
 void cx_engine_branches_pruned(cx_engine *e) {
   cx_branches *b = &e->branches;
@@ -35,18 +36,20 @@ static int find_node(cx_engine *e, cx_block_id id, cx_node **n,
   return cx_branches_find(&e->branches, id, n, err);
 }
 
-static int execute_on(cx_engine *e, cx_node *parent, const cx_block *in,
-                      cx_node **made, cx_block_result *out, cx_error *err) {
+/* Executes the prepared block in w on `parent` and keeps it as a new
+ * speculative node. On failure frees w's statuses. */
+static int execute_prepared(cx_engine *e, cx_block_work *w, cx_node *parent,
+                            cx_node **made, cx_block_result *out,
+                            cx_error *err) {
   cx_branches *b = &e->branches;
+  int rc = CX_OK;
   if (b->bytes >= b->limit)
-    return cx_error_set(err, CX_ELIMIT,
-                        "speculative blocks use %zu bytes, the whole "
-                        "speculative_mem_limit (%zu bytes): discard "
-                        "speculative blocks or make one the head, or raise "
-                        "the limit",
-                        b->bytes, b->limit);
-  cx_block_work *w = &e->work[0];
-  int rc = cx_work_prepare(e, w, in, err);
+    rc = cx_error_set(err, CX_ELIMIT,
+                      "speculative blocks use %zu bytes, the whole "
+                      "speculative_mem_limit (%zu bytes): discard "
+                      "speculative blocks or make one the head, or raise "
+                      "the limit",
+                      b->bytes, b->limit);
   if (rc == CX_OK) {
     cx_at_reader a;
     rc = cx_at_reader_open(e, parent, true, &a, err);
@@ -83,7 +86,20 @@ static int execute_on(cx_engine *e, cx_node *parent, const cx_block *in,
     return rc;
   }
   cx_work_result(w, out);
+  atomic_fetch_add_explicit(&e->stats.spec_executed, 1, memory_order_relaxed);
   return CX_OK;
+}
+
+static int execute_on(cx_engine *e, cx_node *parent, const cx_block *in,
+                      cx_node **made, cx_block_result *out, cx_error *err) {
+  cx_block_work *w = &e->work[0];
+  int rc = cx_work_prepare(e, w, in, err);
+  if (rc != CX_OK) {
+    free(w->statuses);
+    w->statuses = NULL;
+    return rc;
+  }
+  return execute_prepared(e, w, parent, made, out, err);
 }
 
 int cx_engine_execute_on(cx_engine *e, cx_block_id parent, const cx_block *in,
@@ -108,9 +124,101 @@ int cx_engine_execute_on(cx_engine *e, cx_block_id parent, const cx_block *in,
     return rc;
   }
   *out_id = cx_branches_id(&e->branches, made);
-  atomic_fetch_add_explicit(&e->stats.spec_executed, 1, memory_order_relaxed);
   cx_engine_branches_pruned(e);
   return CX_OK;
+}
+
+typedef struct chain_prep {
+  cx_engine *e;
+  cx_block_work *w;
+  const cx_block *in;
+  cx_error err;
+} chain_prep;
+
+static int run_chain_prep(void *arg) {
+  chain_prep *j = arg;
+  cx_error_clear(&j->err);
+  return cx_work_prepare(j->e, j->w, j->in, &j->err);
+}
+
+/* The overlapped loop of cx_engine_execute_chain_on: block i+1 is
+ * prepared in e->work[(i + 1) % 2] on the helper thread while block i
+ * executes in e->work[i % 2] on the calling thread. */
+static int chain_loop(cx_engine *e, cx_stage_thread *t, cx_node *p, size_t n,
+                      const cx_block *blocks, cx_block_id *ids,
+                      cx_block_result *out, size_t *n_done, cx_error *err) {
+  chain_prep job = {e, &e->work[0], &blocks[0], {0}};
+  cx_stage_thread_submit(t, run_chain_prep, &job);
+  for (size_t i = 0; i < n; i++) {
+    cx_block_work *w = &e->work[i % 2];
+    int rc = cx_stage_thread_wait(t);
+    if (rc != CX_OK) {
+      if (err != NULL)
+        *err = job.err;
+      return cx_error_wrap(err, "blocks[%zu]", i);
+    }
+    if (i + 1 < n) {
+      job = (chain_prep){e, &e->work[(i + 1) % 2], &blocks[i + 1], {0}};
+      cx_stage_thread_submit(t, run_chain_prep, &job);
+    }
+    cx_node *made;
+    rc = execute_prepared(e, w, p, &made, &out[i], err);
+    if (rc != CX_OK)
+      return cx_error_wrap(err, "blocks[%zu]", i);
+    ids[i] = cx_branches_id(&e->branches, made);
+    p = made;
+    *n_done = i + 1;
+  }
+  return CX_OK;
+}
+
+int cx_engine_execute_chain_on(cx_engine *e, cx_block_id parent, size_t n,
+                               const cx_block *blocks, cx_block_id *ids,
+                               cx_block_result *out, size_t *n_done,
+                               cx_error *err) {
+  cx_error_clear(err);
+  size_t done = 0;
+  if (n_done != NULL)
+    *n_done = 0;
+  if (e == NULL || (n > 0 && (blocks == NULL || ids == NULL || out == NULL)))
+    return cx_error_set(err, CX_EINVAL, "execute a chain: NULL argument");
+  for (size_t i = 0; i < n; i++) {
+    memset(&out[i], 0, sizeof out[i]);
+    ids[i] = 0;
+  }
+  int rc = check_chain(e, "executing speculative blocks", err);
+  cx_node *p = NULL;
+  if (rc == CX_OK)
+    rc = find_node(e, parent, &p, err);
+  if (rc != CX_OK || n == 0)
+    return rc;
+  cx_stage_thread t;
+  if (!e->cfg.pipeline || n == 1 || cx_stage_thread_start(&t) != 0) {
+    /* No overlap: the same blocks one after another. */
+    for (; done < n && rc == CX_OK; done++) {
+      cx_node *made;
+      rc = execute_on(e, p, &blocks[done], &made, &out[done], err);
+      if (rc != CX_OK) {
+        cx_error_wrap(err, "blocks[%zu]", done);
+        break;
+      }
+      ids[done] = cx_branches_id(&e->branches, made);
+      p = made;
+    }
+  } else {
+    rc = chain_loop(e, &t, p, n, blocks, ids, out, &done, err);
+    /* A prepare submitted before a failure reads the caller's blocks: it
+     * must end before we return; its statuses are never handed out. */
+    cx_stage_thread_stop(&t);
+    for (size_t i = 0; i < 2; i++) {
+      free(e->work[i].statuses);
+      e->work[i].statuses = NULL;
+    }
+  }
+  if (n_done != NULL)
+    *n_done = done;
+  cx_engine_branches_pruned(e);
+  return rc;
 }
 
 /* Counts a change of the committed chain in the stats. */

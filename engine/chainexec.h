@@ -280,6 +280,19 @@ CX_API int cx_engine_execute_on(cx_engine *e, cx_block_id parent,
                                 const cx_block *in, cx_block_id *out_id,
                                 cx_block_result *out, cx_error *err);
 
+/* Executes n blocks speculatively as one chain: blocks[0] on `parent`,
+ * blocks[i] on blocks[i-1]. With cfg.pipeline and n > 1, block i+1 is
+ * prepared (decoded, hashed, verified) on a helper thread while block i
+ * executes, as in cx_engine_execute_blocks(); results are identical to n
+ * calls of cx_engine_execute_on(). ids[i] and out[i] (release each with
+ * cx_block_result_free) are filled for the *n_done blocks that succeeded;
+ * on error those stay (speculative) and the rest stay zeroed. Errors as
+ * cx_engine_execute_on, the message naming the failing blocks[i]. */
+CX_API int cx_engine_execute_chain_on(cx_engine *e, cx_block_id parent,
+                                      size_t n, const cx_block *blocks,
+                                      cx_block_id *ids, cx_block_result *out,
+                                      size_t *n_done, cx_error *err);
+
 /* Forkchoice: makes block `id` the head. The chain from the genesis to it
  * becomes the committed chain: committed blocks not on it are reverted
  * (through their undo data), and its speculative ancestors and itself are

@@ -606,3 +606,71 @@ Test(forks, speculative_blocks_beside_the_pipeline) {
   te_keys_free(&k);
   cx_engine_close(e);
 }
+
+/* A speculative chain with its prepares overlapped equals the same blocks
+ * executed one by one; a failure midway keeps the blocks before it. */
+Test(forks, chain_on_equals_one_by_one) {
+  te_keys k;
+  te_keys_init(&k, 8, 80);
+  cx_genesis_account *acct = te_genesis_accounts(&k, FK_BALANCE);
+  cx_rng rng = {cx_test_seed("engine_forks_chain")};
+  enum { N = 6 };
+  te_block blk[N];
+  cx_block views[N];
+  for (int i = 0; i < N; i++) {
+    memset(&blk[i], 0, sizeof blk[i]);
+    te_random_block(&blk[i], &k, &rng, 20);
+    views[i] = blk[i].view;
+  }
+  cx_engine *one = fk_open(2, 16, 0), *chain = fk_open(2, 16, 0);
+  cx_error err = {0};
+  cr_assert_eq(cx_engine_load_genesis(one, acct, 8, NULL, 0, NULL, &err), 0);
+  cr_assert_eq(cx_engine_load_genesis(chain, acct, 8, NULL, 0, NULL, &err), 0);
+  cx_block_id g1, g2, prev, ids[N];
+  cr_assert_eq(cx_engine_block_at(one, 0, &g1, &err), 0);
+  cr_assert_eq(cx_engine_block_at(chain, 0, &g2, &err), 0);
+  cx_block_result want[N], got[N];
+  prev = g1;
+  for (int i = 0; i < N; i++) {
+    cr_assert_eq(cx_engine_execute_on(one, prev, &views[i], &prev, &want[i],
+                                      &err),
+                 0, "%s", err.message);
+  }
+  size_t done = 0;
+  cr_assert_eq(cx_engine_execute_chain_on(chain, g2, N, views, ids, got, &done,
+                                          &err),
+               0, "%s", err.message);
+  cr_assert_eq(done, N);
+  for (int i = 0; i < N; i++) {
+    cr_assert_eq(got[i].height, (uint64_t)i + 1);
+    cr_assert_arr_eq(got[i].statuses, want[i].statuses, want[i].tx_count);
+    cr_assert_arr_eq(got[i].state_root, want[i].state_root, 32);
+    cr_assert_arr_eq(got[i].receipts_root, want[i].receipts_root, 32);
+    cx_block_result_free(&got[i]);
+  }
+  cr_assert_eq(cx_engine_make_head(chain, ids[N - 1], &err), 0, "%s",
+               err.message);
+  uint8_t root[32];
+  cx_engine_state_root(chain, root);
+  cr_assert_arr_eq(root, want[N - 1].state_root, 32);
+  /* Midway failure: a block over the size limit stops the chain there. */
+  cx_block bad[3] = {views[0], views[1], views[2]};
+  bad[1].tx_count = CX_MAX_BLOCK_TXS + 1;
+  int rc = cx_engine_execute_chain_on(chain, g2, 3, bad, ids, got, &done,
+                                      &err);
+  cr_assert_eq(rc, CX_ELIMIT, "%d: %s", rc, err.message);
+  cr_assert(strstr(err.message, "blocks[1]"), "%s", err.message);
+  cr_assert_eq(done, 1);
+  cx_block_info info;
+  cr_assert_eq(cx_engine_block_info(chain, ids[0], &info, &err), 0);
+  cr_assert_arr_eq(got[0].state_root, want[0].state_root, 32);
+  cx_block_result_free(&got[0]);
+  for (int i = 0; i < N; i++) {
+    cx_block_result_free(&want[i]);
+    te_block_free(&blk[i]);
+  }
+  free(acct);
+  te_keys_free(&k);
+  cx_engine_close(one);
+  cx_engine_close(chain);
+}

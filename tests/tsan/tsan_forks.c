@@ -1,8 +1,9 @@
 /* ThreadSanitizer driver for blocks on branches (see tsan_driver.h):
  * speculative execution, forkchoice and reads at a block interleaved with
  * the overlapped pipeline (prepare and commit threads, execution on the
- * pool, the `sim` device with faults) while another thread reads the
- * metrics. Block 2 executed speculatively on block 1 must give exactly
+ * pool, the `sim` device with faults) and a speculative chain with its
+ * own prepare thread, while another thread reads the metrics. Block 2
+ * executed speculatively on block 1 must give exactly
  * what the pipeline gives when it commits block 2 after it; making the
  * speculative twin the head reverts blocks 2..4 and commits it; block 3
  * then executes on it as the pipeline did. Any difference, or any race
@@ -95,22 +96,26 @@ static void round_on(unsigned threads, const char *gpu) {
   pthread_t t;
   TSAN_CHECK(pthread_create(&t, NULL, read_metrics, &r) == 0, "thread");
 
-  cx_block_result out[BLOCKS], spec2, spec3;
+  cx_block_result out[BLOCKS], spec[2], spec3;
   size_t done = 0;
   TSAN_CHECK(cx_engine_execute_blocks(e, 2, blocks, out, &done, &err) == 0,
              "%s", err.message);
-  cx_block_id at2, id2, id3;
+  cx_block_id at2, ids[2], id3;
   TSAN_CHECK(cx_engine_block_at(e, 2, &at2, &err) == 0, "%s", err.message);
   /* blocks[1] committed as height 2; its child is blocks[2]. */
-  TSAN_CHECK(cx_engine_execute_on(e, at2, &blocks[2], &id2, &spec2, &err) == 0,
+  /* Twins of blocks[2..3] as a speculative chain, prepares overlapped. */
+  TSAN_CHECK(cx_engine_execute_chain_on(e, at2, 2, &blocks[2], ids, spec, &done,
+                                        &err) == 0,
              "%s", err.message);
   TSAN_CHECK(cx_engine_execute_blocks(e, 3, blocks + 2, out + 2, &done,
                                       &err) == 0,
              "%s", err.message);
-  same(&spec2, &out[2], "speculative twin of block 3");
-  TSAN_CHECK(cx_engine_make_head(e, id2, &err) == 0, "%s", err.message);
+  same(&spec[0], &out[2], "speculative twin of block 3");
+  same(&spec[1], &out[3], "speculative twin of block 4");
+  TSAN_CHECK(cx_engine_make_head(e, ids[0], &err) == 0, "%s", err.message);
   TSAN_CHECK(cx_engine_height(e) == 3, "height after the switch");
-  TSAN_CHECK(cx_engine_execute_on(e, id2, &blocks[3], &id3, &spec3, &err) == 0,
+  TSAN_CHECK(cx_engine_execute_on(e, ids[0], &blocks[3], &id3, &spec3, &err) ==
+                 0,
              "%s", err.message);
   same(&spec3, &out[3], "block 4 on the committed twin");
   uint64_t bal, nonce;
@@ -119,7 +124,8 @@ static void round_on(unsigned threads, const char *gpu) {
              "%s", err.message);
   atomic_store(&r.stop, 1);
   pthread_join(t, NULL);
-  cx_block_result_free(&spec2);
+  cx_block_result_free(&spec[0]);
+  cx_block_result_free(&spec[1]);
   cx_block_result_free(&spec3);
   for (int b = 0; b < BLOCKS; b++)
     cx_block_result_free(&out[b]);
