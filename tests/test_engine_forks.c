@@ -674,3 +674,34 @@ Test(forks, chain_on_equals_one_by_one) {
   cx_engine_close(one);
   cx_engine_close(chain);
 }
+
+/* Retention 0 keeps no undo data: blocks on the head still become the
+ * head, nothing below it can be reverted to or executed on. */
+Test(forks, retention_zero) {
+  te_keys k;
+  te_keys_init(&k, 4, 81);
+  cx_genesis_account *acct = te_genesis_accounts(&k, FK_BALANCE);
+  cx_engine *e = fk_open(1, 0, 0);
+  cx_error err = {0};
+  cr_assert_eq(cx_engine_load_genesis(e, acct, 4, NULL, 0, NULL, &err), 0);
+  cx_block_id head, id;
+  for (int i = 0; i < 2; i++) {
+    te_block b;
+    fk_small_block(&b, &k, (size_t)i);
+    cx_block_result res;
+    cr_assert_eq(cx_engine_block_at(e, (uint64_t)i, &head, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(cx_engine_execute_on(e, head, &b.view, &id, &res, &err), 0,
+                 "%s", err.message);
+    cr_assert_eq(cx_engine_make_head(e, id, &err), 0, "%s", err.message);
+    cx_block_result_free(&res);
+    te_block_free(&b);
+  }
+  cr_assert_eq(cx_engine_height(e), 2);
+  cr_assert_eq(cx_engine_retention_floor(e), 2);
+  cr_assert_eq(cx_engine_revert(e, 1, &err), CX_ELIMIT);
+  cr_assert_eq(cx_engine_block_at(e, 1, &head, &err), CX_ELIMIT);
+  free(acct);
+  te_keys_free(&k);
+  cx_engine_close(e);
+}
