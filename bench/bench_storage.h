@@ -31,9 +31,11 @@
  * "baseline_reads_per_s", "ratio", "mt_threads", "mt_reads_per_s"},
  * "schema2": {"block_keys", "rounds", "baseline", "ms_per_block" and
  * "schema2_ms_per_block" ({"median", "min", "max"}), "ratio" (of the
- * medians, schema 3 / schema 2)}, "revert": {"accounts",
+ * medians, schema 3 / schema 2), "undo_retention", "filling_ms_per_block",
+ * "filling_schema2_ms_per_block", "filling_ratio"}, "revert": {"accounts",
  * "writes_per_block", "undo_retention", "commit_ms" ({"median", "min",
  * "max"}), "commit_ms_before_pruning", "commit_ms_with_pruning",
+ * "schema2_commit_ms_same_blocks", "ratio_to_schema2",
  * "depths": [{"depth", "revert_ms_per_block", "ratio_to_commit",
  * "reorg_ms_per_block"}]}, "quick", "dir"}.
  * Returns 0 on success, 1 on a failure (one line on stderr), 2 on a usage

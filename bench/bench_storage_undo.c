@@ -70,11 +70,12 @@ typedef struct schema2 {
   uint64_t height;
 } schema2;
 
-static int s2_open(schema2 *e, const char *root, size_t map) {
+static int s2_open(schema2 *e, const char *root, const char *name,
+                   size_t map) {
   static const char *names[5] = {"accounts", "kv", "blocks", "meta",
                                  "statuses"};
   char path[4096];
-  snprintf(path, sizeof path, "%s/schema2", root);
+  snprintf(path, sizeof path, "%s/%s", root, name);
   if (mkdir(path, 0755) != 0)
     return fail("creating the schema-2 directory", path);
   MDB_txn *txn;
@@ -154,8 +155,13 @@ static int run_schemas(const char *root, size_t keys, int rounds,
                        cx_bench_undo_results *r) {
   cx_entry *acc = malloc(keys * sizeof *acc);
   uint8_t *st = malloc(keys);
-  double *t3 = malloc((size_t)rounds * sizeof *t3);
-  double *t2 = malloc((size_t)rounds * sizeof *t2);
+  /* WARM blocks first: the first FILL fill the undo window (the file
+   * grows by the undo data of each); then every commit prunes one row and
+   * reuses its pages, the steady state of a long-running node. */
+  enum { FILL = 4, WARM = 6 };
+  int total = WARM + rounds;
+  double *t3 = malloc((size_t)total * sizeof *t3);
+  double *t2 = malloc((size_t)total * sizeof *t2);
   if (!acc || !st || !t3 || !t2) {
     free(acc), free(st), free(t3), free(t2);
     return fail("schema comparison", "out of memory");
@@ -172,13 +178,13 @@ static int run_schemas(const char *root, size_t keys, int rounds,
   }
   cx_entries_sort(acc, keys);
   /* Room for the state, the undo data of every round and old pages. */
-  size_t map = ((keys * 200 * (size_t)(rounds + 4)) + (64u << 20)) &
+  size_t map = ((keys * 200 * (size_t)(FILL + 8)) + (64u << 20)) &
                ~(size_t)4095;
   schema2 e;
   memset(&e, 0, sizeof e);
   cx_error err = {0};
-  cx_store *s = open_store(root, "schema3", 256, map);
-  int rc = s ? s2_open(&e, root, map) : 1;
+  cx_store *s = open_store(root, "schema3", FILL, map);
+  int rc = s ? s2_open(&e, root, "schema2", map) : 1;
   if (rc == 0 && cx_store_load_genesis(s, acc, keys, NULL, &err) != CX_OK)
     rc = fail("loading the genesis", err.message);
   if (rc == 0) { /* the emulation's genesis: the same accounts */
@@ -188,7 +194,7 @@ static int run_schemas(const char *root, size_t keys, int rounds,
   }
   uint8_t root2[32];
   cx_store_state_root(s, root2);
-  for (int round = 0; rc == 0 && round < rounds; round++) {
+  for (int round = 0; rc == 0 && round < total; round++) {
     for (size_t i = 0; i < keys; i++) {
       acc[i].v0 = (uint64_t)(round + 1) * 1000003u + i;
       acc[i].v1 = (uint64_t)round + 1;
@@ -215,8 +221,11 @@ static int run_schemas(const char *root, size_t keys, int rounds,
   if (rc == 0) {
     r->keys = keys;
     r->rounds = rounds;
-    r->s3 = stat_of(t3, (size_t)rounds);
-    r->s2 = stat_of(t2, (size_t)rounds);
+    r->undo_window = FILL;
+    r->s3_fill = stat_of(t3, FILL).med;
+    r->s2_fill = stat_of(t2, FILL).med;
+    r->s3 = stat_of(t3 + WARM, (size_t)rounds);
+    r->s2 = stat_of(t2 + WARM, (size_t)rounds);
   }
   cx_store_close(s);
   if (e.env)
@@ -262,10 +271,16 @@ static int run_reverts(const char *root, bool quick, cx_bench_undo_results *r) {
   cx_block_record *rec = calloc(blocks + 1, sizeof *rec);
   size_t cap = blocks + 3 * (size_t)keep;
   double *ct = malloc(cap * sizeof *ct), *early = malloc(blocks * sizeof *ct),
-         *late = malloc(blocks * sizeof *ct);
+         *late = malloc(blocks * sizeof *ct), *late2 = malloc(blocks * sizeof *ct);
   int rc = 0;
-  if (!v.acc || !v.kv || !ws || !ns || !rec || !ct || !early || !late)
+  if (!v.acc || !v.kv || !ws || !ns || !rec || !ct || !early || !late ||
+      !late2)
     rc = fail("revert measurement", "out of memory");
+  /* The same blocks committed the schema-2 way, interleaved. */
+  schema2 e;
+  memset(&e, 0, sizeof e);
+  if (rc == 0)
+    rc = s2_open(&e, root, "revert-schema2", 1u << 30);
   uint64_t seed = 11;
   for (size_t i = 0; rc == 0 && i < RV_KV_POOL; i++) {
     uint8_t b[32];
@@ -284,22 +299,34 @@ static int run_reverts(const char *root, bool quick, cx_bench_undo_results *r) {
       g[i] = (cx_entry){v.acc[i], 1000000, 0};
     if (cx_store_load_genesis(s, g, RV_ACCOUNTS, NULL, &err) != CX_OK)
       rc = fail("loading the genesis", err.message);
+    cx_block_record g0;
+    memset(&g0, 0, sizeof g0);
+    if (rc == 0)
+      rc = s2_commit(&e, g, RV_ACCOUNTS, &g0, NULL);
   }
-  size_t nct = 0, ne = 0, nl = 0;
+  size_t nct = 0, ne = 0, nl = 0, nl2 = 0;
   for (uint64_t h = 1; rc == 0 && h <= blocks; h++) {
     uint8_t prev[32];
     cx_store_state_root(s, prev);
     size_t n = rv_writes(&v, h, ws);
     rec[h] = next_record(prev, h, (uint32_t)(n / 2));
-    double t0 = cx_bench_now();
-    if (cx_store_commit_block(s, &rec[h], ws, n, &err) != CX_OK)
-      rc = fail("commit", err.message);
-    double t = cx_bench_now() - t0;
+    double t = 0, t2 = 0;
+    for (int side = 0; rc == 0 && side < 2; side++) {
+      bool three = (side == 0) == (h % 2 == 0);
+      double t0 = cx_bench_now();
+      if (three && cx_store_commit_block(s, &rec[h], ws, n, &err) != CX_OK)
+        rc = fail("commit", err.message);
+      else if (!three)
+        rc = s2_commit(&e, ws, n, &rec[h], NULL);
+      *(three ? &t : &t2) = cx_bench_now() - t0;
+    }
     ct[nct++] = t;
     if (h <= keep / 2)
       early[ne++] = t;
-    else if (h > keep)
+    else if (h > keep) {
       late[nl++] = t;
+      late2[nl2++] = t2;
+    }
   }
   for (int di = 0; rc == 0 && di < CX_BENCH_UNDO_DEPTHS; di++) {
     unsigned d = depths[di];
@@ -335,11 +362,14 @@ static int run_reverts(const char *root, bool quick, cx_bench_undo_results *r) {
     r->retention = keep;
     r->commit_before_prune = stat_of(early, ne).med;
     r->commit_with_prune = stat_of(late, nl).med;
+    r->commit_schema2 = stat_of(late2, nl2).med;
     r->commit = stat_of(ct, nct);
   }
   cx_store_close(s);
+  if (e.env)
+    mdb_env_close(e.env);
   free(v.acc), free(v.kv), free(ws), free(ns), free(rec), free(ct);
-  free(early), free(late);
+  free(early), free(late), free(late2);
   return rc;
 }
 
@@ -362,14 +392,22 @@ void cx_bench_undo_json(const cx_bench_undo_results *r, FILE *f) {
   stat_json(f, "ms_per_block", r->s3);
   fprintf(f, ", ");
   stat_json(f, "schema2_ms_per_block", r->s2);
-  fprintf(f, ", \"ratio\": %.3f}, ", r->s3.med / r->s2.med);
+  fprintf(f, ", \"ratio\": %.3f, \"undo_retention\": %u, "
+             "\"filling_ms_per_block\": %.3f, "
+             "\"filling_schema2_ms_per_block\": %.3f, \"filling_ratio\": "
+             "%.3f}, ",
+          r->s3.med / r->s2.med, r->undo_window, r->s3_fill * 1e3,
+          r->s2_fill * 1e3, r->s3_fill / r->s2_fill);
   fprintf(f, "\"revert\": {\"accounts\": %zu, \"writes_per_block\": %zu, "
              "\"undo_retention\": %u, ",
           r->rv_accounts, r->rv_writes, r->retention);
   stat_json(f, "commit_ms", r->commit);
   fprintf(f, ", \"commit_ms_before_pruning\": %.3f, "
-             "\"commit_ms_with_pruning\": %.3f, \"depths\": [",
-          r->commit_before_prune * 1e3, r->commit_with_prune * 1e3);
+             "\"commit_ms_with_pruning\": %.3f, "
+             "\"schema2_commit_ms_same_blocks\": %.3f, "
+             "\"ratio_to_schema2\": %.3f, \"depths\": [",
+          r->commit_before_prune * 1e3, r->commit_with_prune * 1e3,
+          r->commit_schema2 * 1e3, r->commit_with_prune / r->commit_schema2);
   for (int i = 0; i < CX_BENCH_UNDO_DEPTHS; i++)
     fprintf(f, "%s{\"depth\": %u, \"revert_ms_per_block\": %.3f, "
                "\"ratio_to_commit\": %.3f, \"reorg_ms_per_block\": %.3f}",
@@ -381,8 +419,10 @@ void cx_bench_undo_json(const cx_bench_undo_results *r, FILE *f) {
 
 void cx_bench_undo_table(const cx_bench_undo_results *r, FILE *f) {
   fprintf(f, "\nschema 3 (checksums, undo data) vs schema 2 (plain-LMDB "
-             "emulation), %zu accounts per block, %d rounds\n",
-          r->keys, r->rounds);
+             "emulation), %zu accounts per block, %d rounds\n"
+             "(undo window full, one row pruned per commit; undo_retention "
+             "%u)\n",
+          r->keys, r->rounds, r->undo_window);
   fprintf(f, "%-40s %10s %10s %10s\n", "ms per block", "median", "min",
           "max");
   fprintf(f, "%-40s %10.2f %10.2f %10.2f\n", "  schema 3 (store)", r->s3.med * 1e3,
@@ -391,6 +431,9 @@ void cx_bench_undo_table(const cx_bench_undo_results *r, FILE *f) {
           r->s2.med * 1e3, r->s2.min * 1e3, r->s2.max * 1e3);
   fprintf(f, "%-40s %9.2fx\n", "  ratio of medians (3 / 2)",
           r->s3.med / r->s2.med);
+  fprintf(f, "%-40s %10.2f %10.2f %9.2fx\n",
+          "  while the window fills (3, 2, ratio)", r->s3_fill * 1e3,
+          r->s2_fill * 1e3, r->s3_fill / r->s2_fill);
   fprintf(f, "\nreverts: %zu accounts, %zu writes per block, "
              "undo_retention %u, sync\n",
           r->rv_accounts, r->rv_writes, r->retention);
@@ -400,6 +443,8 @@ void cx_bench_undo_table(const cx_bench_undo_results *r, FILE *f) {
           r->commit_before_prune * 1e3);
   fprintf(f, "%-40s %10.2f ms\n", "  pruning one row each (median)",
           r->commit_with_prune * 1e3);
+  fprintf(f, "%-40s %10.2f ms %7.2fx\n", "  same blocks, schema 2 (emulated)",
+          r->commit_schema2 * 1e3, r->commit_with_prune / r->commit_schema2);
   for (int i = 0; i < CX_BENCH_UNDO_DEPTHS; i++) {
     char name[64];
     snprintf(name, sizeof name, "revert depth %u, per block", r->depth[i]);

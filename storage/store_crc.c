@@ -3,6 +3,7 @@
 #include "store_crc.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define POLY 0x82F63B78u
@@ -74,14 +75,15 @@ bool cx_crc32c_hw_available(void) { return false; }
 #endif
 
 typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
-static crc_fn chosen;
-static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
-
-static void choose(void) {
-  chosen = cx_crc32c_hw_available() ? cx_crc32c_hw : cx_crc32c_portable;
-}
+/* Picked on first use; racing first calls store the same value. An atomic
+ * pointer keeps the per-record cost at one load (records are short). */
+static _Atomic(crc_fn) chosen;
 
 uint32_t cx_crc32c(uint32_t crc, const void *p, size_t n) {
-  pthread_once(&chosen_once, choose);
-  return chosen(crc, p, n);
+  crc_fn f = atomic_load_explicit(&chosen, memory_order_relaxed);
+  if (!f) {
+    f = cx_crc32c_hw_available() ? cx_crc32c_hw : cx_crc32c_portable;
+    atomic_store_explicit(&chosen, f, memory_order_relaxed);
+  }
+  return f(crc, p, n);
 }

@@ -221,12 +221,14 @@ static void check_window(cx_store *s, model *m) {
     cr_assert_null(cx_snapshot_view(snap, floor - 1, &err));
     cr_assert_eq(err.code, CX_ELIMIT);
     cr_assert(strstr(err.message, "undo_retention"), "%s", err.message);
-    cr_assert_eq(cx_store_scan_at(s, floor - 1, ts_scan_cb, NULL, &err),
+    struct ts_scan_ctx c = {&m->r, 0, 0, true, ""};
+    cr_assert_eq(cx_store_scan_at(s, floor - 1, ts_scan_cb, &c, &err),
                  CX_ELIMIT);
   }
   cr_assert_null(cx_snapshot_view(snap, m->h + 1, &err));
   cr_assert_eq(err.code, CX_ENOTFOUND);
-  cr_assert_eq(cx_store_scan_at(s, m->h + 1, ts_scan_cb, NULL, &err),
+  struct ts_scan_ctx c = {&m->r, 0, 0, true, ""};
+  cr_assert_eq(cx_store_scan_at(s, m->h + 1, ts_scan_cb, &c, &err),
                CX_ENOTFOUND);
   cx_snapshot_release(snap);
 }
@@ -481,7 +483,9 @@ Test(storage_undo, preconditions_and_atomicity) {
   check_head(s, m); /* block 10 was reverted inside the aborted txn */
   cr_assert_eq(undo_rows(s), rows);
   /* Reverting only block 10 still works; reading at 8 does not. */
-  cr_assert_eq(cx_store_scan_at(s, 8, ts_scan_cb, NULL, &err), CX_ECORRUPT);
+  ts_ref r8 = at(m, 8);
+  struct ts_scan_ctx c8 = {&r8, 0, 0, true, ""};
+  cr_assert_eq(cx_store_scan_at(s, 8, ts_scan_cb, &c8, &err), CX_ECORRUPT);
   cr_assert_eq(cx_store_revert(s, 9, &err), CX_OK, "%s", err.message);
   model_revert(m, 9);
   check_head(s, m);
