@@ -125,7 +125,7 @@ int cx_plan_reset(cx_plan *p, const cx_exec_input *in, cx_base_read_fn read,
   size_t n = in->n;
   if (n >= UINT32_MAX)
     return CX_ELIMIT;
-  int rc = grow_tx(p, n);
+  int rc = grow_tx(p, n + 1); /* never empty: an empty block too */
   if (rc != 0)
     return rc;
   /* Entry ranges: sender plus up to two keys per op (a bound: transfers

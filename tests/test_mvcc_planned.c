@@ -344,3 +344,23 @@ Test(mvcc_planned, random_blocks_with_append_slot_keys) {
   cx_memstate_destroy(base);
   harness_free(&h);
 }
+
+/* Edge blocks: empty, and only transactions that take their status without
+ * running (malformed, bad signature): no key to plan, an empty write set. */
+Test(mvcc_planned, blocks_with_nothing_to_plan) {
+  harness h;
+  harness_init(&h);
+  static block bl;
+  cx_memstate *base = genesis();
+  bl.n = 0;
+  check(&h, &bl, base, "empty block");
+  uint64_t nonce[SENDERS] = {0};
+  filler(&bl, nonce, 70);
+  for (size_t i = 0; i < bl.n; i++) {
+    bl.sig_ok[i] = 0;
+    bl.txs[i].malformed = i % 2;
+  }
+  check(&h, &bl, base, "no runnable transaction");
+  cx_memstate_destroy(base);
+  harness_free(&h);
+}
