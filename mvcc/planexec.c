@@ -148,66 +148,92 @@ static inline void prefetch_tx(const cx_plan *p, size_t i) {
 
 static void plan_final(cx_plan *p, cx_plan_worker *w);
 
+/* Runs the ready transactions of w->pend[0..*np), keeping the others in
+ * order. Returns how many ran, or -1 when the block stopped. */
+static long run_pending(cx_plan *p, cx_plan_worker *w, size_t *np) {
+  size_t left = 0;
+  long ran = 0;
+  for (size_t t = 0; t < *np; t++) {
+    uint32_t i = w->pend[t];
+    if (ready(p, i)) {
+      if (run_tx(p, w, i) != 0)
+        return -1;
+      ran++;
+    } else {
+      w->pend[left++] = i;
+    }
+  }
+  *np = left;
+  return ran;
+}
+
+/* Deferred transactions a worker may carry, in claims: it keeps claiming
+ * while some wait, so a predecessor still running on another worker
+ * rarely leaves it spinning; past this it drains them first. */
+#define PLAN_PEND_CLAIMS 4u
+
 void cx_planexec_run(cx_plan *p, cx_plan_worker *w) {
   size_t n = p->in->n;
   uint32_t batch = p->batch;
-  if (w->pend_cap < batch) {
-    uint32_t *q = realloc(w->pend, batch * sizeof *q);
+  size_t cap = (size_t)batch * PLAN_PEND_CLAIMS;
+  if (w->pend_cap < cap) {
+    uint32_t *q = realloc(w->pend, cap * sizeof *q);
     if (!q) {
       stop_with(p, &p->error, CX_ENOMEM);
       return;
     }
     w->pend = q;
-    w->pend_cap = batch;
+    w->pend_cap = cap;
   }
-  while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-    size_t b = atomic_fetch_add_explicit(&p->next_tx, batch,
-                                         memory_order_relaxed);
-    if (b >= n)
-      break;
-    size_t e = b + batch < n ? b + batch : n;
-    for (size_t i = b; i < b + PLAN_AHEAD && i < e; i++)
-      prefetch_tx(p, i);
-    /* Ready transactions run at once; the others wait in order, so that
-     * this worker keeps busy while another finishes their predecessors.
-     * Every claimed transaction's predecessors are claimed too, by running
-     * workers, and the lowest unfinished one is always ready. */
-    size_t np = 0;
-    for (size_t i = b; i < e; i++) {
-      if (i + PLAN_AHEAD < e)
-        prefetch_tx(p, i + PLAN_AHEAD);
-      if (ready(p, (uint32_t)i)) {
-        if (run_tx(p, w, (uint32_t)i) != 0)
-          return;
+  /* Ready transactions run at once; the others wait, in order, while this
+   * worker goes on with its next claims. Every claimed transaction's
+   * predecessors are claimed too, by running workers, and the lowest
+   * unfinished transaction is always ready, so the deferred ones always
+   * drain. */
+  size_t np = 0;
+  int claims_left = 1;
+  unsigned spins = 0;
+  while (claims_left || np > 0) {
+    if (atomic_load_explicit(&p->stop, memory_order_relaxed))
+      return;
+    size_t ran = 0;
+    if (claims_left && np + batch <= cap) {
+      size_t b = atomic_fetch_add_explicit(&p->next_tx, batch,
+                                           memory_order_relaxed);
+      if (b >= n) {
+        claims_left = 0;
       } else {
-        w->pend[np++] = (uint32_t)i;
-        w->waits++;
-      }
-    }
-    unsigned spins = 0;
-    while (np > 0) {
-      size_t left = 0;
-      for (size_t t = 0; t < np; t++) {
-        uint32_t i = w->pend[t];
-        if (ready(p, i)) {
-          if (run_tx(p, w, i) != 0)
-            return;
-        } else {
-          w->pend[left++] = i;
+        size_t e = b + batch < n ? b + batch : n;
+        for (size_t i = b; i < b + PLAN_AHEAD && i < e; i++)
+          prefetch_tx(p, i);
+        for (size_t i = b; i < e; i++) {
+          if (i + PLAN_AHEAD < e)
+            prefetch_tx(p, i + PLAN_AHEAD);
+          if (ready(p, (uint32_t)i)) {
+            if (run_tx(p, w, (uint32_t)i) != 0)
+              return;
+            ran++;
+          } else {
+            w->pend[np++] = (uint32_t)i;
+            w->waits++;
+          }
         }
       }
-      if (left == np) {
-        if (atomic_load_explicit(&p->stop, memory_order_relaxed))
-          return;
-        cx_spin_backoff(&spins);
-      }
-      np = left;
     }
-    atomic_fetch_add_explicit(&p->txs_done, e - b, memory_order_release);
+    long r = np ? run_pending(p, w, &np) : 0;
+    if (r < 0)
+      return;
+    ran += (size_t)r;
+    if (ran) {
+      atomic_fetch_add_explicit(&p->txs_done, ran, memory_order_release);
+      spins = 0;
+    } else if (np) {
+      cx_spin_backoff(&spins); /* nothing ready, nothing to claim */
+    }
   }
   /* Every transaction claimed is being run by a running worker: wait for
    * them all, then share the write set. */
-  unsigned spins = 0;
+  spins = 0;
   while (atomic_load_explicit(&p->txs_done, memory_order_acquire) < n) {
     if (atomic_load_explicit(&p->stop, memory_order_relaxed))
       return;
