@@ -154,7 +154,8 @@ typedef struct cx_executor_config {
                              scheduler at once (0 = automatic: a window
                              of 64, 16 or 4 neighbours over all workers
                              as the contention sample grows, see
-                             executor.c; tests force other values) */
+                             executor.c; on the planned path 32; tests
+                             force other values) */
 } cx_executor_config;
 
 #define CX_EXEC_DEFAULT_MIN_PARALLEL 64u

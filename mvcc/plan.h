@@ -12,11 +12,16 @@
  * 2. slots: by partitions of the key hash, each distinct key gets a slot
  *    (a cache line holding the key and its value), and each entry the
  *    previous transaction of the block that touched its key (`pred`, or
- *    CX_PLAN_NONE);
+ *    CX_PLAN_NONE); a key first touched by a read is loaded from the base
+ *    there (in parallel, off the execution's dependency chain);
  * 3. execution: workers claim batches of consecutive transactions and run
  *    each one once all its predecessors are done, deferring those that
- *    are not ready; a transaction reads and writes its keys' slots only.
- * The caller then builds the sorted write set (cx_plan_writes).
+ *    are not ready (and claiming on meanwhile); a transaction reads and
+ *    writes its keys' slots only;
+ * 4. write set: once every transaction is done, workers sort the written
+ *    slots of each key range (cx_mv_part) into place; cx_plan_writes
+ *    closes the gaps, or, when run-time keys were written, builds the
+ *    write set alone.
  *
  * Invariants during execution:
  * - a slot is accessed only by a transaction that touches its key, and
@@ -82,7 +87,7 @@ typedef struct cx_plan_worker {
   uint32_t txn;          /* running transaction */
   cx_plan_slot *dyn;     /* run-time keys written (see above) */
   size_t n_dyn, dyn_cap;
-  uint32_t *pend;        /* deferred transactions of the current batch */
+  uint32_t *pend;        /* deferred transactions, in block order */
   size_t pend_cap;
   cx_vm_buf vm;
   cx_arena arena; /* final pass scratch */
@@ -146,8 +151,9 @@ int cx_plan_reset(cx_plan *p, const cx_exec_input *in, cx_base_read_fn read,
                   void *read_ctx, uint8_t *statuses, unsigned k,
                   uint32_t batch);
 
-/* Worker body (cx_worker_fn); arg is the cx_plan. Plans, then executes;
- * statuses are written as transactions finish. */
+/* Worker body (cx_worker_fn); arg is the cx_plan. Runs phases 1 to 4
+ * (statuses are written as transactions finish); any number of
+ * invocations, started late or one after another, gives the same result. */
 void cx_plan_work(void *arg, unsigned worker);
 
 /* After the workers returned: 0 with the sorted write set in *writes and *n
