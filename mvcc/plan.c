@@ -18,7 +18,9 @@ void cx_plan_init(cx_plan *p) { memset(p, 0, sizeof *p); }
 void cx_plan_destroy(cx_plan *p) {
   free(p->off), free(p->cnt), free((void *)p->done);
   free(p->hash), free((void *)p->src);
-  free(p->slot), free(p->pred), free(p->slots);
+  free(p->st), free(p->slots);
+  for (unsigned q = 0; q < CX_PLAN_MAX_PARTS; q++)
+    free(p->res[q]);
   for (unsigned q = 0; q < p->part_cap; q++) {
     free(p->part[q].index);
     for (unsigned r = 0; r < CX_MV_PARTS; r++)
@@ -62,6 +64,9 @@ static int grow_tx(cx_plan *p, size_t n) {
   c = 0;
   if (rc == 0)
     rc = grow((void *)&p->done, &c, n, sizeof *p->done);
+  c = 0;
+  if (rc == 0)
+    rc = grow(&p->st, &c, n, sizeof *p->st);
   if (rc == 0)
     p->tx_cap = n;
   else
@@ -77,12 +82,6 @@ static int grow_entries(cx_plan *p, size_t e) {
   c = 0;
   if (rc == 0)
     rc = grow((void *)&p->src, &c, e, sizeof *p->src);
-  c = 0;
-  if (rc == 0)
-    rc = grow(&p->slot, &c, e, sizeof *p->slot);
-  c = 0;
-  if (rc == 0)
-    rc = grow(&p->pred, &c, e, sizeof *p->pred);
   p->ent_cap = rc == 0 ? e : 0;
   return rc;
 }
@@ -142,7 +141,11 @@ int cx_plan_reset(cx_plan *p, const cx_exec_input *in, cx_base_read_fn read,
   if ((rc = grow_entries(p, e ? e : 1)) != 0 ||
       (rc = grow_workers(p, k)) != 0)
     return rc;
-  p->parts = k;
+  p->parts = k < CX_PLAN_MAX_PARTS ? k : CX_PLAN_MAX_PARTS;
+  for (unsigned q = 0; q < p->parts; q++)
+    if ((rc = grow(&p->res[q], &p->res_cap[q], e ? e : 1,
+                   sizeof *p->res[q])) != 0)
+      return rc;
   size_t slots = e + (size_t)k * PLAN_CHUNK;
   if ((rc = grow(&p->slots, &p->slots_alloc, slots, sizeof *p->slots)) != 0)
     return rc;
@@ -152,7 +155,7 @@ int cx_plan_reset(cx_plan *p, const cx_exec_input *in, cx_base_read_fn read,
   size_t cap = 16;
   while (cap < 2 * e)
     cap *= 2;
-  for (unsigned q = 0; q < k; q++) {
+  for (unsigned q = 0; q < p->parts; q++) {
     cx_plan_part *pt = &p->part[q];
     if ((rc = grow(&pt->index, &pt->index_cap, cap, sizeof *pt->index)) != 0)
       return rc;
@@ -234,9 +237,6 @@ static void plan_keys(cx_plan *p, size_t begin, size_t end) {
 
 /* --- Phase 2: slots and predecessors ------------------------------------- */
 
-static inline unsigned part_of(uint64_t h, unsigned parts) {
-  return (unsigned)(((h >> 48) * parts) >> 16);
-}
 
 /* Key equality against a key's bytes in a transaction. */
 static inline int key_is(const cx_key *k, uint8_t kind, const uint8_t *src) {
@@ -267,7 +267,7 @@ static inline uint32_t probe(const cx_plan *p, const cx_plan_part *pt,
 uint32_t cx_plan_lookup(const cx_plan *p, const cx_key *key) {
   uint64_t h = cx_plan_hash(key);
   size_t at;
-  return probe(p, &p->part[part_of(h, p->parts)], key->kind, key->bytes, h,
+  return probe(p, &p->part[cx_plan_part_of(h, p->parts)], key->kind, key->bytes, h,
                &at);
 }
 
@@ -320,7 +320,7 @@ static void plan_part(cx_plan *p, unsigned q) {
     uint32_t j0 = p->off[i], jn = j0 + p->cnt[i];
     for (uint32_t j = j0; j < jn; j++) {
       uint64_t h = p->hash[j];
-      if (part_of(h, parts) != q)
+      if (cx_plan_part_of(h, parts) != q)
         continue;
       uint8_t kind = h & 1 ? CX_ENTRY_KV : CX_ENTRY_ACCOUNT;
       size_t at;
@@ -350,12 +350,12 @@ static void plan_part(cx_plan *p, unsigned q) {
           return plan_fail(p, rc);
       }
       sl = &p->slots[s];
-      p->slot[j] = s;
+      uint64_t *res = &p->res[q][j];
       if (sl->last == (uint32_t)i) { /* the same key twice in one tx */
-        p->pred[j] = CX_PLAN_NONE;
+        *res = s | (uint64_t)CX_PLAN_NONE << 32;
         continue;
       }
-      p->pred[j] = sl->last;
+      *res = s | (uint64_t)sl->last << 32;
       sl->last = (uint32_t)i;
       if (++sl->touches > hot)
         hot = sl->touches;

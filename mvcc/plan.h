@@ -53,6 +53,9 @@
 
 #define CX_PLAN_NONE UINT32_MAX
 
+/* Partitions of the key hash in planning (workers beyond share them). */
+#define CX_PLAN_MAX_PARTS 8u
+
 /* Returned by the read function when the VM asks for a key the plan does
  * not hold (impossible by SPEC section 4; kept as a guard): the block then
  * falls back like a conflict. Not a cx code. */
@@ -105,12 +108,18 @@ typedef struct cx_plan {
   uint32_t *off;
   uint16_t *cnt;
   _Atomic uint8_t *done;
+  uint8_t *st; /* statuses, line-aligned like done[] (claims of 64 own
+                  whole lines); copied out by cx_plan_writes */
   size_t tx_cap;
   /* Per entry (off[n] of them). */
   uint64_t *hash; /* plan_hash: bit 0 is the kind (1 = kv) */
   const uint8_t **src;
-  uint32_t *slot, *pred;
   size_t ent_cap;
+  /* Entry j's slot (low 32 bits) and predecessor (high 32), in the array
+   * of its key's partition: each partition's worker writes only its own
+   * array, so neighbouring entries of other partitions share no line. */
+  uint64_t *res[CX_PLAN_MAX_PARTS];
+  size_t res_cap[CX_PLAN_MAX_PARTS];
   cx_plan_slot *slots;
   size_t slot_cap, slots_alloc;
   cx_plan_part *part;
@@ -171,6 +180,18 @@ void cx_plan_counters(const cx_plan *p, cx_exec_counters *c,
 uint32_t cx_plan_lookup(const cx_plan *p, const cx_key *key);
 /* Phase 3 for worker w (planexec.c). */
 void cx_planexec_run(cx_plan *p, cx_plan_worker *w);
+
+static inline unsigned cx_plan_part_of(uint64_t h, unsigned parts) {
+  return (unsigned)(((h >> 48) * parts) >> 16);
+}
+
+/* Slot and predecessor of entry j (after planning). */
+static inline uint32_t cx_plan_slot_of(const cx_plan *p, uint32_t j) {
+  return (uint32_t)p->res[cx_plan_part_of(p->hash[j], p->parts)][j];
+}
+static inline uint32_t cx_plan_pred_of(const cx_plan *p, uint32_t j) {
+  return (uint32_t)(p->res[cx_plan_part_of(p->hash[j], p->parts)][j] >> 32);
+}
 
 /* Hash of a key for the plan: cx_vm_key_hash with bit 0 set to the kind,
  * so that planning keeps one word per entry. Computed from the key's

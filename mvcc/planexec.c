@@ -20,7 +20,7 @@ static inline cx_plan_slot *own_slot(const cx_plan_worker *w,
   const cx_plan *p = w->plan;
   uint32_t j0 = p->off[w->txn], jn = j0 + p->cnt[w->txn];
   for (uint32_t j = j0; j < jn; j++) {
-    cx_plan_slot *s = &p->slots[p->slot[j]];
+    cx_plan_slot *s = &p->slots[cx_plan_slot_of(p, j)];
     if (cx_vm_key_eq(&s->key, key))
       return s;
   }
@@ -93,7 +93,7 @@ static int commit(cx_plan_worker *w) {
 static inline int ready(const cx_plan *p, uint32_t i) {
   uint32_t j0 = p->off[i], jn = j0 + p->cnt[i];
   for (uint32_t j = j0; j < jn; j++) {
-    uint32_t q = p->pred[j];
+    uint32_t q = cx_plan_pred_of(p, j);
     if (q != CX_PLAN_NONE &&
         !atomic_load_explicit(&p->done[q], memory_order_acquire))
       return 0;
@@ -127,7 +127,7 @@ static int run_tx(cx_plan *p, cx_plan_worker *w, uint32_t i) {
       return -1;
     }
   }
-  p->statuses[i] = status;
+  p->st[i] = status;
   atomic_store_explicit(&p->done[i], 1, memory_order_release);
   return 0;
 }
@@ -143,7 +143,7 @@ static inline void prefetch_tx(const cx_plan *p, size_t i) {
     return;
   uint32_t j0 = p->off[i], jn = j0 + p->cnt[i];
   for (uint32_t j = j0; j < jn && j < j0 + 4; j++)
-    __builtin_prefetch(&p->slots[p->slot[j]]);
+    __builtin_prefetch(&p->slots[cx_plan_slot_of(p, j)]);
 }
 
 static void plan_final(cx_plan *p, cx_plan_worker *w);
@@ -307,6 +307,8 @@ int cx_plan_writes(cx_plan *p, const cx_entry **writes, size_t *n) {
     return rc;
   if (atomic_load(&p->conflict))
     return CX_PLAN_FALLBACK;
+  if (p->in->n)
+    memcpy(p->statuses, p->st, p->in->n);
   size_t dyn = 0;
   for (unsigned w = 0; w < p->k; w++)
     dyn += p->workers[w]->n_dyn;
