@@ -26,10 +26,12 @@ typedef struct opts {
 
 typedef struct point {
   size_t accounts, txs;
-  double seq_tps, par_tps, stm_tps;
+  double seq_tps, par_tps, stm_tps, plan_tps;
   int runs, par_runs; /* timed runs; those the automatic executor ran
                        * on the parallel path */
   uint64_t par_reexec, stm_reexec, stm_waits;
+  cx_exec_counters plan, par; /* last timed run: planned forced, auto */
+  double plan_run_s; /* median planned run, write set excluded */
 } point;
 
 /* The generated block and its base state: in memory, or (--base lmdb) a
@@ -157,7 +159,7 @@ static double median(double *t, int n) {
   return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
-enum { X_SEQ, X_AUTO, X_STM, NX };
+enum { X_SEQ, X_AUTO, X_STM, X_PLAN, NX };
 
 /* Times one run of x on w into *dt; checks it against the sequential
  * result in ref (set by the first sequential run). */
@@ -195,7 +197,10 @@ static int timed_run(cx_executor *x, const workload *w, uint8_t *st,
   char why[160];
   if (!cx_exec_same(&got, ref, why, sizeof why)) {
     fprintf(stderr, "bench exec: %s run differs from the sequential one: %s\n",
-            c->path == CX_EXEC_PARALLEL ? "parallel" : "sequential", why);
+            c->path == CX_EXEC_PARALLEL  ? "Block-STM"
+            : c->path == CX_EXEC_PLANNED ? "planned"
+                                         : "sequential",
+            why);
     return -1;
   }
   return 0;
@@ -227,13 +232,14 @@ static int run_point(cx_pool *pool, const opts *o, point *p) {
   int runs = o->quick ? 3 : 10, warm = o->quick ? 1 : 2;
   cx_executor *x[NX] = {make(pool, 1, CX_EXEC_SEQUENTIAL),
                         make(pool, o->threads, -1),
-                        make(pool, o->threads, CX_EXEC_PARALLEL)};
-  double t[NX][64];
+                        make(pool, o->threads, CX_EXEC_PARALLEL),
+                        make(pool, o->threads, CX_EXEC_PLANNED)};
+  double t[NX][64], plan_s[64];
   cx_exec_counters c[NX];
   cx_exec_result ref = {0};
   cx_entry *ref_writes = NULL;
   uint8_t *st = malloc(w.n + 1);
-  int rc = st && x[0] && x[1] && x[2] ? 0 : -1;
+  int rc = st && x[0] && x[1] && x[2] && x[3] ? 0 : -1;
   /* The reference result first. Then the blocks the automatic executor's
    * path choice spends trying both paths (pathchoice.h) before it runs as
    * it would in a node: they come before the common warm-ups, so that
@@ -251,13 +257,19 @@ static int run_point(cx_pool *pool, const opts *o, point *p) {
         rc = timed_run(x[e], &w, st, &ref, &ref_writes, &dt, &c[e]);
       if (r >= warm) {
         t[e][r - warm] = dt;
-        p->par_runs += e == X_AUTO && c[e].path == CX_EXEC_PARALLEL;
+        p->par_runs += e == X_AUTO && c[e].path != CX_EXEC_SEQUENTIAL;
+        if (e == X_PLAN)
+          plan_s[r - warm] = c[e].plan_run_s;
       }
     }
   if (rc == 0) {
     p->seq_tps = (double)w.n / median(t[X_SEQ], runs);
     p->par_tps = (double)w.n / median(t[X_AUTO], runs);
     p->stm_tps = (double)w.n / median(t[X_STM], runs);
+    p->plan_tps = (double)w.n / median(t[X_PLAN], runs);
+    p->plan_run_s = median(plan_s, runs);
+    p->plan = c[X_PLAN];
+    p->par = c[X_AUTO];
     p->runs = runs;
     p->par_reexec = c[X_AUTO].reexecutions;
     p->stm_reexec = c[X_STM].reexecutions;
@@ -279,8 +291,9 @@ static int usage(FILE *f) {
           "                            [--json] [--quick] [--help]\n"
           "  Execution stage only: p2p transfers among A accounts in blocks "
           "of T txs,\n  sequential executor vs the parallel executor "
-          "(automatic path, and Block-STM\n  forced) with N threads (default "
-          "2); median of 10 after 2 warm-ups, the three\n  run round-robin. "
+          "(automatic path, Block-STM forced,\n  planned forced) with N "
+          "threads (default 2); median of 10 after 2 warm-ups, the\n  four "
+          "run round-robin. "
           "--warm: each timed block right after an untimed one of the\n  "
           "same executor (its own data in the caches).\n  --base lmdb: "
           "the accounts in an LMDB store, read through a snapshot as the\n"
@@ -297,6 +310,19 @@ static bool parse_size(const char *s, size_t *out) {
     return false;
   *out = (size_t)v;
   return true;
+}
+
+static const char *path_name(int path) {
+  return path == CX_EXEC_PARALLEL  ? "blockstm"
+         : path == CX_EXEC_PLANNED ? "planned"
+                                   : "sequential";
+}
+
+static const char *reason_name(int why) {
+  static const char *const names[] = {
+      "forced",   "one-thread", "small",    "contended",
+      "measured", "hot-key",    "conflict", "recent-conflict"};
+  return why >= 0 && why < 8 ? names[why] : "?";
 }
 
 static void print_point(const opts *o, const point *p, bool first) {
@@ -317,17 +343,31 @@ static void print_point(const opts *o, const point *p, bool first) {
            "\"parallel_runs\": %d, "
            "\"blockstm_tps\": %.0f, \"blockstm_speedup\": %.3f, "
            "\"blockstm_reexecutions\": %llu, "
-           "\"blockstm_dependency_waits\": %llu}",
+           "\"blockstm_dependency_waits\": %llu, "
+           "\"auto_last_path\": \"%s\", \"auto_last_reason\": \"%s\", "
+           "\"planned_tps\": %.0f, \"planned_speedup\": %.3f, "
+           "\"planned_run_s\": %.6f, \"plan_keys\": %llu, "
+           "\"plan_hot\": %llu, \"plan_dynamic\": %llu, "
+           "\"planned_deferrals\": %llu, \"planned_reason\": \"%s\"}",
            first ? "" : ",", p->accounts, p->txs, o->threads, p->seq_tps,
            p->par_tps, (unsigned long long)p->par_reexec,
-           p->par_tps / p->seq_tps, majority, p->par_runs, p->stm_tps, p->stm_tps / p->seq_tps,
-           (unsigned long long)p->stm_reexec,
-           (unsigned long long)p->stm_waits);
+           p->par_tps / p->seq_tps, majority, p->par_runs, p->stm_tps,
+           p->stm_tps / p->seq_tps, (unsigned long long)p->stm_reexec,
+           (unsigned long long)p->stm_waits, path_name(p->par.path),
+           reason_name(p->par.reason), p->plan_tps, p->plan_tps / p->seq_tps,
+           p->plan_run_s, (unsigned long long)p->plan.plan_keys,
+           (unsigned long long)p->plan.plan_hot,
+           (unsigned long long)p->plan.plan_dynamic,
+           (unsigned long long)p->plan.dependency_waits,
+           reason_name(p->plan.reason));
   } else {
-    printf("%8zu %6zu %12.0f %12.0f %7.2fx %-10s %12.0f %7.2fx %8llu\n",
+    printf("%8zu %6zu %12.0f %12.0f %7.2fx %-10s %12.0f %7.2fx %8llu "
+           "%12.0f %7.2fx %6llu %8llu\n",
            p->accounts, p->txs, p->seq_tps, p->par_tps,
            p->par_tps / p->seq_tps, path, p->stm_tps, p->stm_tps / p->seq_tps,
-           (unsigned long long)p->stm_reexec);
+           (unsigned long long)p->stm_reexec, p->plan_tps,
+           p->plan_tps / p->seq_tps, (unsigned long long)p->plan.plan_hot,
+           (unsigned long long)p->plan.dependency_waits);
   }
   fflush(stdout);
 }
@@ -392,15 +432,17 @@ int cx_bench_exec(int argc, char **argv) {
   else
     printf("bench exec: p2p transfers, %u threads, median of %d after %d "
            "warm-ups (+%u for the automatic path choice), %s, base in %s\n"
-           "par = the engine's automatic choice, stm = Block-STM forced\n"
-           "%8s %6s %12s %12s %8s %-10s %12s %8s %8s\n",
+           "par = the engine's automatic choice, stm = Block-STM forced, "
+           "plan = planned forced\n(hot: txs on the most-touched key; "
+           "defer: txs deferred for a predecessor)\n"
+           "%8s %6s %12s %12s %8s %-10s %12s %8s %8s %12s %8s %6s %8s\n",
            o.threads, o.quick ? 3 : 10, o.quick ? 1 : 2,
            CX_PATH_WARMUP_BLOCKS,
            o.warm ? "each after an untimed run of its own" : "round-robin",
            o.lmdb ? "LMDB" : "memory",
            "accounts", "txs",
            "seq tx/s", "par tx/s", "speedup", "path", "stm tx/s", "stm x",
-           "stm reex");
+           "stm reex", "plan tx/s", "plan x", "hot", "defer");
   int rc = 0;
   bool first = true;
   for (size_t t = 0; t < nt && rc == 0; t++)

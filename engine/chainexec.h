@@ -161,6 +161,14 @@ typedef struct cx_block_counters {
   uint64_t validation_failures;
   uint64_t dependency_waits;
   bool parallel;                /* parallel executor (else sequential) */
+  /* The executor's path: 0 sequential, 1 Block-STM, 2 planned (mvcc.h
+   * cx_exec_path), and why (cx_exec_reason: 0 forced, 1 one thread, 2
+   * small block, 3 contended, 4 measured, 6 planned run fell back to the
+   * sequential path, 7 Block-STM after such a fallback). For a planned
+   * block: distinct keys planned, transactions on the most-touched key,
+   * and run-time (APPEND slot) keys written. */
+  int exec_path, exec_reason;
+  uint64_t plan_keys, plan_hot, plan_dynamic;
   uint64_t verify_gpu_items;    /* signatures checked on a GPU/sim device */
   uint64_t verify_cpu_items;    /* signatures checked on the CPU pool */
   /* Device time of this block's verify stage: busy (copies and launches

@@ -283,7 +283,12 @@ int cx_work_execute_with(cx_engine *e, cx_block_work *w,
   w->counters.reexecutions = xo.counters.reexecutions;
   w->counters.validation_failures = xo.counters.validation_failures;
   w->counters.dependency_waits = xo.counters.dependency_waits;
-  w->counters.parallel = xo.counters.path == CX_EXEC_PARALLEL;
+  w->counters.parallel = xo.counters.path != CX_EXEC_SEQUENTIAL;
+  w->counters.exec_path = xo.counters.path;
+  w->counters.exec_reason = xo.counters.reason;
+  w->counters.plan_keys = xo.counters.plan_keys;
+  w->counters.plan_hot = xo.counters.plan_hot;
+  w->counters.plan_dynamic = xo.counters.plan_dynamic;
   w->counters.execute_s = cx_now_s() - t0;
   return CX_OK;
 }

@@ -9,6 +9,7 @@
 #include "mvcc.h"
 #include "parallel.h"
 #include "pathchoice.h"
+#include "plan.h"
 #include "sequential.h"
 #include "sort.h"
 #include "vm.h"
@@ -21,6 +22,8 @@ struct cx_executor {
   cx_executor_config cfg;
   cx_keymap overlay; /* sequential path */
   cx_par par;        /* parallel path */
+  cx_plan plan;      /* planned path */
+  unsigned stm_left; /* blocks to run on Block-STM after a fallback */
   cx_entry *writes; /* the block's write set */
   size_t writes_cap;
   cx_arena scratch; /* sequential path's sort */
@@ -39,9 +42,9 @@ cx_executor *cx_executor_create(const cx_executor_config *cfg, cx_error *err) {
                         "runner given (set cfg.run)",
                         cfg->threads),
            NULL;
-  if (cfg->force_path < -1 || cfg->force_path > CX_EXEC_PARALLEL)
+  if (cfg->force_path < -1 || cfg->force_path > CX_EXEC_PLANNED)
     return cx_error_set(err, CX_EINVAL,
-                        "executor: force_path %d is not -1, 0 or 1",
+                        "executor: force_path %d is not -1, 0, 1 or 2",
                         cfg->force_path),
            NULL;
   /* aligned_alloc: the scheduler keeps its atomics on separate lines. */
@@ -55,6 +58,7 @@ cx_executor *cx_executor_create(const cx_executor_config *cfg, cx_error *err) {
     return cx_error_set(err, CX_ENOMEM, "executor: out of memory"), NULL;
   }
   x->cfg = *cfg;
+  cx_plan_init(&x->plan);
   cx_path_init(&x->stats);
   if (x->cfg.threads == 0)
     x->cfg.threads = 1;
@@ -68,6 +72,7 @@ void cx_executor_destroy(cx_executor *x) {
     return;
   cx_keymap_free(&x->overlay);
   cx_par_destroy(&x->par);
+  cx_plan_destroy(&x->plan);
   cx_arena_free(&x->scratch);
   free(x->writes);
   free(x);
@@ -79,19 +84,36 @@ static unsigned contention(cx_executor *x, const cx_exec_input *in) {
   return (unsigned)x->pct;
 }
 
-/* The path for this block; *measured says the choice was the measured
- * one (pathchoice.h), so its time must be recorded. */
-static int choose_parallel(cx_executor *x, const cx_exec_input *in,
-                           int *measured) {
+/* Blocks of Block-STM after a planned block fell back: a workload whose
+ * APPEND keys meet planned keys would otherwise pay for planning and a
+ * second run on every block. */
+#define CX_EXEC_STM_AFTER_CONFLICT 16u
+
+/* The path for this block (a cx_exec_path) and why; *measured says the
+ * choice was the measured one (pathchoice.h), so its time must be
+ * recorded. */
+static int choose_path(cx_executor *x, const cx_exec_input *in,
+                       int *measured, int *why) {
   *measured = 0;
-  if (x->cfg.force_path >= 0)
-    return x->cfg.force_path == CX_EXEC_PARALLEL;
-  if (x->cfg.threads < 2 || in->n < x->cfg.min_parallel_txs ||
-      contention(x, in) > CX_EXEC_CONTENTION_LIMIT)
-    return 0;
+  if (x->cfg.force_path >= 0) {
+    *why = CX_EXEC_WHY_FORCED;
+    return x->cfg.force_path;
+  }
+  *why = x->cfg.threads < 2                   ? CX_EXEC_WHY_ONE_THREAD
+         : in->n < x->cfg.min_parallel_txs    ? CX_EXEC_WHY_SMALL
+         : contention(x, in) > CX_EXEC_CONTENTION_LIMIT ? CX_EXEC_WHY_CONTENDED
+                                                        : CX_EXEC_WHY_MEASURED;
+  if (*why != CX_EXEC_WHY_MEASURED)
+    return CX_EXEC_SEQUENTIAL;
   *measured = 1;
-  return cx_path_pick(&x->stats, in->n, contention(x, in)) ==
-         CX_EXEC_PARALLEL;
+  if (cx_path_pick(&x->stats, in->n, contention(x, in)) != CX_EXEC_PARALLEL)
+    return CX_EXEC_SEQUENTIAL;
+  if (x->stm_left > 0) {
+    x->stm_left--;
+    *why = CX_EXEC_WHY_RECENT_CONFLICT;
+    return CX_EXEC_PARALLEL;
+  }
+  return CX_EXEC_PLANNED;
 }
 
 static double now_s(void) {
@@ -174,6 +196,63 @@ static int run_parallel(cx_executor *x, const cx_exec_input *in,
   return CX_OK;
 }
 
+static int run_sequential(cx_executor *x, const cx_exec_input *in,
+                          cx_base_read_fn read, void *read_ctx,
+                          cx_exec_output *out) {
+  int rc = cx_seq_run(&x->overlay, in, read, read_ctx, &x->vm, out->statuses,
+                      &out->counters);
+  if (rc == 0)
+    rc = reserve_writes(x, x->overlay.n);
+  if (rc == 0) {
+    cx_arena_reset(&x->scratch);
+    rc = cx_mv_sort(x->overlay.entries, x->overlay.n, x->writes,
+                    &x->scratch);
+    out->writes = x->writes;
+    out->n_writes = x->overlay.n;
+  }
+  return rc;
+}
+
+/* Transactions a worker of the planned path claims at once: 64, so that
+ * a claim owns whole lines of the per-transaction done and status bytes
+ * (with 32, two workers wrote every line of both, measured slower), and
+ * the claim's shared counter stays off the hot path; deferral (see
+ * planexec.c) keeps a worker busy when its claim meets another's. */
+#define CX_EXEC_PLAN_BATCH 64u
+
+/* The planned path; a block whose run-time keys meet planned keys runs
+ * again on the sequential path (reason CX_EXEC_WHY_CONFLICT). */
+static int run_planned(cx_executor *x, const cx_exec_input *in,
+                       cx_base_read_fn read, void *read_ctx,
+                       cx_exec_output *out) {
+  unsigned k = x->cfg.threads > 64 ? 64 : x->cfg.threads;
+  uint32_t batch = x->cfg.claim_batch ? x->cfg.claim_batch
+                                      : CX_EXEC_PLAN_BATCH;
+  double t0 = now_s();
+  int rc = cx_plan_reset(&x->plan, in, read, read_ctx, out->statuses, k,
+                         batch);
+  if (rc != 0)
+    return rc;
+  run_workers(x, k, cx_plan_work, &x->plan);
+  double t1 = now_s();
+  rc = cx_plan_writes(&x->plan, &out->writes, &out->n_writes);
+  cx_plan_stats ps;
+  cx_plan_counters(&x->plan, &out->counters, &ps);
+  if (rc == CX_PLAN_FALLBACK) {
+    out->writes = NULL;
+    out->n_writes = 0;
+    rc = run_sequential(x, in, read, read_ctx, out);
+    out->counters.reason = CX_EXEC_WHY_CONFLICT;
+    x->stm_left = CX_EXEC_STM_AFTER_CONFLICT;
+  }
+  out->counters.planned = 1;
+  out->counters.plan_keys = ps.keys;
+  out->counters.plan_hot = ps.hot;
+  out->counters.plan_dynamic = ps.dynamic;
+  out->counters.plan_run_s = t1 - t0;
+  return rc;
+}
+
 int cx_executor_run(cx_executor *x, const cx_exec_input *in,
                     cx_base_read_fn read, void *read_ctx, cx_exec_output *out,
                     cx_error *err) {
@@ -185,27 +264,25 @@ int cx_executor_run(cx_executor *x, const cx_exec_input *in,
                         "executor: block of %zu txs with NULL arrays", in->n);
   out->writes = NULL;
   out->n_writes = 0;
+  memset(&out->counters, 0, sizeof out->counters);
   x->pct = -1;
-  int rc, measured;
-  int parallel = choose_parallel(x, in, &measured);
+  int rc, measured, why;
+  int path = choose_path(x, in, &measured, &why);
   double t0 = measured ? now_s() : 0;
-  if (parallel) {
+  if (path == CX_EXEC_PLANNED)
+    rc = run_planned(x, in, read, read_ctx, out);
+  else if (path == CX_EXEC_PARALLEL)
     rc = run_parallel(x, in, read, read_ctx, out);
-  } else {
-    rc = cx_seq_run(&x->overlay, in, read, read_ctx, &x->vm, out->statuses,
-                    &out->counters);
-    if (rc == 0)
-      rc = reserve_writes(x, x->overlay.n);
-    if (rc == 0) {
-      cx_arena_reset(&x->scratch);
-      rc = cx_mv_sort(x->overlay.entries, x->overlay.n, x->writes,
-                      &x->scratch);
-      out->writes = x->writes;
-      out->n_writes = x->overlay.n;
-    }
-  }
+  else
+    rc = run_sequential(x, in, read, read_ctx, out);
+  if (out->counters.reason == 0)
+    out->counters.reason = why;
+  /* The measured choice is between in-order and parallel execution; a
+   * planned block that fell back is charged to the parallel side. */
   if (rc == 0 && measured)
-    cx_path_record(&x->stats, in->n, (unsigned)x->pct, parallel,
+    cx_path_record(&x->stats, in->n, (unsigned)x->pct,
+                   path == CX_EXEC_SEQUENTIAL ? CX_EXEC_SEQUENTIAL
+                                              : CX_EXEC_PARALLEL,
                    now_s() - t0);
   if (rc != 0)
     return cx_error_set(err, rc, "executing a block of %zu txs: %s%s", in->n,

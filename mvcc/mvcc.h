@@ -6,9 +6,14 @@
  * transactions one by one in block order: the thread count, the path taken
  * and the interleaving never change an output.
  *
- * Two paths sit behind one entry point:
+ * Three paths sit behind one entry point:
  * - sequential: the reference; transactions run in order over an overlay
  *   of the base state;
+ * - planned (plan.h): the block's keys are read from its bytes and planned
+ *   first (a slot per key, each transaction's predecessors per key), then
+ *   transactions run once their predecessors are done, on one
+ *   single-version overlay; a run-time APPEND key that another
+ *   transaction touches makes the block run again sequentially;
  * - parallel: Block-STM (Gelashvili et al., PPoPP 2023): optimistic
  *   execution over multi-version memory, ESTIMATE markers left by aborted
  *   incarnations, dependency suspension instead of spinning, read-set
@@ -21,7 +26,9 @@
  * thread, tiny blocks, a block whose transactions mostly touch the same few
  * keys, or blocks of a kind on which it has measured the parallel path
  * slower than the sequential one (it keeps timing both; see
- * pathchoice.h). The path taken is in the block's counters.
+ * pathchoice.h). Its parallel path is the planned one, or Block-STM for a
+ * while after a planned block fell back. The path taken and why are in the
+ * block's counters.
  *
  * mvcc depends on crypto only. Threads come from the caller through
  * cx_run_workers_fn (the engine passes its persistent pool); base-state
@@ -70,7 +77,29 @@ typedef struct cx_exec_input {
                                    malformed txs) */
 } cx_exec_input;
 
-enum cx_exec_path { CX_EXEC_SEQUENTIAL = 0, CX_EXEC_PARALLEL = 1 };
+/* PARALLEL is Block-STM; PLANNED the planned executor (plan.h): the
+ * block's keys, known from its bytes, are planned before it runs, and
+ * transactions run once the earlier ones touching their keys are done, on
+ * one single-version overlay. */
+enum cx_exec_path {
+  CX_EXEC_SEQUENTIAL = 0,
+  CX_EXEC_PARALLEL = 1,
+  CX_EXEC_PLANNED = 2
+};
+
+/* Why the executor took its path (cx_exec_counters.reason). */
+enum cx_exec_reason {
+  CX_EXEC_WHY_FORCED = 0,     /* cfg.force_path */
+  CX_EXEC_WHY_ONE_THREAD = 1, /* threads < 2 */
+  CX_EXEC_WHY_SMALL = 2,      /* n < min_parallel_txs */
+  CX_EXEC_WHY_CONTENDED = 3,  /* contention sample above the limit */
+  CX_EXEC_WHY_MEASURED = 4,   /* the measured choice (pathchoice.h) */
+  CX_EXEC_WHY_HOT_KEY = 5,    /* the plan: one key on too many txs */
+  CX_EXEC_WHY_CONFLICT = 6,   /* planned run stopped: a run-time (APPEND)
+                                 key met a planned key; re-run in order */
+  CX_EXEC_WHY_RECENT_CONFLICT = 7 /* Block-STM for a while after such a
+                                     fallback */
+};
 
 /* Per-block counters. executions counts runs of the op VM that reached an
  * outcome (a run suspended on a dependency does not count); reexecutions
@@ -84,6 +113,17 @@ typedef struct cx_exec_counters {
   uint64_t executions, reexecutions, validation_failures, dependency_waits;
   int path;         /* cx_exec_path actually taken */
   unsigned threads; /* workers used (1 on the sequential path) */
+  /* Added for the planned path. On it, dependency_waits counts the
+   * transactions deferred because an earlier one touching their keys was
+   * not done yet. */
+  int reason;            /* cx_exec_reason */
+  int planned;           /* 1 when the block was planned (even if its run
+                            then fell back to the sequential path) */
+  uint64_t plan_keys;    /* distinct keys known before execution */
+  uint64_t plan_hot;     /* transactions touching the most-touched key */
+  uint64_t plan_dynamic; /* run-time (APPEND slot) keys written */
+  double plan_run_s;     /* wall time of the planned run (planning and
+                            execution, the write set excluded) */
 } cx_exec_counters;
 
 typedef struct cx_exec_output {
@@ -105,13 +145,17 @@ typedef struct cx_executor_config {
   size_t min_parallel_txs; /* blocks below this run sequentially (0 =
                               CX_EXEC_DEFAULT_MIN_PARALLEL) */
   int force_path;         /* -1 = automatic choice, else a cx_exec_path
-                             (tests, benchmarks); forcing PARALLEL with one
-                             thread runs Block-STM on one worker */
+                             (tests, benchmarks); forcing PARALLEL or
+                             PLANNED with one thread runs it on one
+                             worker; a forced PLANNED block whose run-time
+                             keys meet planned ones still falls back to
+                             the sequential path */
   unsigned claim_batch;   /* transactions a worker claims from the
                              scheduler at once (0 = automatic: a window
                              of 64, 16 or 4 neighbours over all workers
                              as the contention sample grows, see
-                             executor.c; tests force other values) */
+                             executor.c; on the planned path 32; tests
+                             force other values) */
 } cx_executor_config;
 
 #define CX_EXEC_DEFAULT_MIN_PARALLEL 64u

@@ -1,6 +1,7 @@
 /* Every shared fixture (each .json in ../shared/fixtures) through the
- * sequential executor, the parallel one at 1, 2 and 4 threads and the
- * automatic choice: each block's statuses and write_root must match the fixture's `expect`.
+ * sequential executor, Block-STM at 1, 2 and 4 threads, the planned
+ * executor at 1, 2 and 3 threads and the automatic choice: each block's
+ * statuses and write_root must match the fixture's `expect`.
  * The block's write set is applied to an in-memory state before the next
  * block. Signature verdicts and senders come from crypto (cx_verify,
  * cx_address_of), as the engine computes them.
@@ -117,8 +118,8 @@ static size_t run_fixture(const char *path, runner *rs, size_t nr,
                 cJSON_GetArraySize(blocks) == cJSON_GetArraySize(expect),
             "%s: blocks and expect.blocks must be arrays of one size", path);
   /* One state per executor: each chain must hold up on its own results. */
-  cx_memstate *state[8];
-  cr_assert(nr <= 8);
+  cx_memstate *state[16];
+  cr_assert(nr <= 16);
   for (size_t r = 0; r < nr; r++)
     state[r] = load_genesis(cJSON_GetObjectItem(doc, "genesis"));
   size_t h = 0;
@@ -182,6 +183,9 @@ Test(mvcc_fixtures, every_fixture_both_executors) {
                {"parallel/1", 1, CX_EXEC_PARALLEL},
                {"parallel/2", 2, CX_EXEC_PARALLEL},
                {"parallel/4", 4, CX_EXEC_PARALLEL},
+               {"planned/1", 1, CX_EXEC_PLANNED},
+               {"planned/2", 2, CX_EXEC_PLANNED},
+               {"planned/3", 3, CX_EXEC_PLANNED},
                {"auto/2", 2, -1}};
   enum { NK = sizeof kinds / sizeof kinds[0] };
   runner rs[NK];

@@ -1,5 +1,5 @@
-/* Property: the parallel executor (Block-STM) gives exactly the sequential
- * executor's statuses and write set, on random blocks (mvcc/blockgen.h:
+/* Property: the parallel executors (Block-STM, planned) give exactly the
+ * sequential executor's statuses and write set, on random blocks (mvcc/blockgen.h:
  * 2 to 10,000 accounts, hot kv keys, every op kind with APPEND chains, bad
  * signatures, malformed flags, bad nonces, insufficient funds, values at
  * 2^64-1) at 1, 2, 3, 4 and 8 threads and with forced claim batches, and
@@ -34,9 +34,14 @@ Test(mvcc_property, parallel_equals_sequential) {
   /* Thread counts, each with a claim batch: automatic, or forced larger
    * than neighbours' independence warrants, so the batched scheduler path
    * meets conflicts too. The last one is the automatic path choice. */
-  static const unsigned threads[] = {1, 2, 3, 4, 8, 2, 3, 4, 2};
-  static const unsigned batch[] = {0, 0, 0, 0, 0, 16, 5, 64, 0};
-  enum { NX = sizeof threads / sizeof threads[0] };
+  /* Block-STM first, then the planned path (also with small and large
+   * claims, so that deferral meets conflicts), then the automatic choice
+   * (the last one). */
+  static const unsigned threads[] = {1, 2, 3, 4, 8, 2, 3, 4,
+                                     1, 2, 3, 4, 8, 2, 4, 2};
+  static const unsigned batch[] = {0, 0, 0, 0, 0, 16, 5, 64,
+                                   0, 0, 0, 0, 0, 1, 200, 0};
+  enum { NX = sizeof threads / sizeof threads[0], NSTM = 8 };
   uint64_t iters = cx_test_iters(2000);
   cx_blockgen *g = cx_blockgen_create(cx_test_seed("mvcc_property"));
   cr_assert_not_null(g);
@@ -45,11 +50,14 @@ Test(mvcc_property, parallel_equals_sequential) {
   cr_assert_not_null(pool, "%s", err.message);
   cx_executor *seq = make(pool, 1, CX_EXEC_SEQUENTIAL, 0), *xs[NX];
   for (unsigned t = 0; t < NX; t++)
-    xs[t] = make(pool, threads[t], t + 1 < NX ? CX_EXEC_PARALLEL : -1,
+    xs[t] = make(pool, threads[t],
+                 t + 1 == NX ? -1
+                 : t < NSTM  ? CX_EXEC_PARALLEL
+                             : CX_EXEC_PLANNED,
                  batch[t]);
   static uint8_t ref_st[CX_BLOCKGEN_MAX_TXS], st[CX_BLOCKGEN_MAX_TXS];
   cx_exec_counters sum = {0};
-  uint64_t parallel_runs = 0;
+  uint64_t parallel_runs = 0, planned_runs = 0, fallbacks = 0;
   for (uint64_t it = 0; it < iters; it++) {
     if (it % 8 == 0 && it > 0) /* a new world every few blocks */
       cr_assert_eq(cx_blockgen_new_world(g), 0);
@@ -70,11 +78,19 @@ Test(mvcc_property, parallel_equals_sequential) {
       cx_exec_result got = {in.n, st, out.writes, out.n_writes};
       char why[160];
       cr_assert(cx_exec_same(&got, &want, why, sizeof why),
-                "block %llu (n=%zu, accounts=%u), %u threads, batch %u%s: "
-                "%s (parallel vs sequential)",
+                "block %llu (n=%zu, accounts=%u), %u threads, batch %u, %s: "
+                "%s (vs sequential)",
                 (unsigned long long)it, in.n, cx_blockgen_accounts(g),
-                threads[t], batch[t], t + 1 < NX ? "" : ", automatic", why);
-      if (t + 1 < NX) {
+                threads[t], batch[t],
+                t + 1 == NX ? "automatic" : t < NSTM ? "Block-STM" : "planned",
+                why);
+      if (t >= NSTM && t + 1 < NX) {
+        cr_assert_eq(out.counters.planned, 1);
+        planned_runs++;
+        fallbacks += out.counters.path == CX_EXEC_SEQUENTIAL;
+        cr_assert(out.counters.path == CX_EXEC_PLANNED ||
+                  out.counters.reason == CX_EXEC_WHY_CONFLICT);
+      } else if (t + 1 < NX) {
         cr_assert_eq(out.counters.path, CX_EXEC_PARALLEL);
         parallel_runs++;
         sum.executions += out.counters.executions;
@@ -89,12 +105,13 @@ Test(mvcc_property, parallel_equals_sequential) {
   fprintf(stderr,
           "mvcc_property: %llu blocks, %llu parallel runs: %llu executions, "
           "%llu re-executions, %llu validation failures, %llu dependency "
-          "waits\n",
+          "waits; %llu planned runs, %llu fell back\n",
           (unsigned long long)iters, (unsigned long long)parallel_runs,
           (unsigned long long)sum.executions,
           (unsigned long long)sum.reexecutions,
           (unsigned long long)sum.validation_failures,
-          (unsigned long long)sum.dependency_waits);
+          (unsigned long long)sum.dependency_waits,
+          (unsigned long long)planned_runs, (unsigned long long)fallbacks);
   for (unsigned t = 0; t < NX; t++)
     cx_executor_destroy(xs[t]);
   cx_executor_destroy(seq);
