@@ -19,6 +19,7 @@ void cx_config_default(cx_config *cfg) {
   cfg->strategy = CX_STRATEGY_KIND_AUTO;
   cfg->durability = CX_SYNC;
   cfg->pipeline = true;
+  cfg->sigcache_bytes = CX_SIGCACHE_DEFAULT_BYTES;
 }
 
 static char *dup_str(const char *s) {
@@ -140,7 +141,7 @@ static int start_workers(cx_engine *e, cx_error *err) {
   e->exec = cx_executor_create(&xc, err);
   if (e->exec == NULL)
     return err ? err->code : CX_ENOMEM;
-  return CX_OK;
+  return cx_preverify_open(e, err);
 }
 
 cx_engine *cx_engine_open(const cx_config *cfg, cx_error *err) {
@@ -185,6 +186,7 @@ void cx_engine_close(cx_engine *e) {
     return;
   /* The server's thread reads the scheduler: stop it first. */
   cx_engine_metrics_stop(e);
+  cx_preverify_close(e); /* its thread uses the scheduler */
   cx_executor_destroy(e->exec);
   cx_sched_destroy(e->sched);
   cx_verifier_destroy(e->verifier);
