@@ -27,8 +27,23 @@ struct cx_sigcache {
   atomic_uint_fast64_t inserts, evictions, dropped;
 };
 
+static size_t page_size(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  return page > 0 ? (size_t)page : 4096;
+}
+
+size_t cx_sigcache_min_bytes(void) {
+  return sizeof(cx_sigcache) + sizeof(sc_bucket);
+}
+
 cx_sigcache *cx_sigcache_create(size_t max_bytes, const uint8_t salt[32]) {
-  size_t n = max_bytes / sizeof(sc_bucket);
+  /* The header counts against the limit, and above a page the table is
+   * whole pages, so backed pages never pass it either. */
+  size_t usable = max_bytes > sizeof(cx_sigcache) ? max_bytes - sizeof(cx_sigcache) : 0;
+  size_t ps = page_size();
+  if (usable >= ps)
+    usable -= usable % ps;
+  size_t n = usable / sizeof(sc_bucket);
   if (n == 0 || salt == NULL)
     return NULL;
   cx_sigcache *c = calloc(1, sizeof *c);
@@ -183,8 +198,7 @@ void cx_sigcache_stats_get(const cx_sigcache *c, cx_sigcache_stats *out) {
   out->evictions = atomic_load_explicit(&c->evictions, memory_order_relaxed);
   out->dropped = atomic_load_explicit(&c->dropped, memory_order_relaxed);
   out->entries = out->inserts - out->evictions;
-  long page = sysconf(_SC_PAGESIZE);
-  size_t ps = page > 0 ? (size_t)page : 4096;
+  size_t ps = page_size();
   size_t pages = (c->map_bytes + ps - 1) / ps;
   unsigned char vec[1024];
   size_t resident = 0;
@@ -195,5 +209,8 @@ void cx_sigcache_stats_get(const cx_sigcache *c, cx_sigcache_stats *out) {
     for (size_t i = 0; i < k; i++)
       resident += vec[i] & 1;
   }
-  out->resident_bytes = resident * ps + sizeof *c;
+  resident *= ps;
+  /* A table below one page shares its page with nothing of ours. */
+  out->resident_bytes =
+      (resident < c->map_bytes ? resident : c->map_bytes) + sizeof *c;
 }

@@ -28,7 +28,7 @@
  *
  * Memory: the table is mapped anonymous (zeroed, pages backed when first
  * touched), so resident memory grows with use and never exceeds
- * cx_sigcache_stats.bytes <= max_bytes (+ a small header).
+ * cx_sigcache_stats.bytes (table + header) <= max_bytes.
  *
  * Committed and forked transactions: nothing is erased when a block
  * commits; entries age out by eviction. Keeping them is harmless since
@@ -50,11 +50,13 @@ typedef struct cx_sigcache cx_sigcache;
 #define CX_SIGCACHE_BUCKET_BYTES 128u
 /* Default memory limit of an engine's cache (as Bitcoin Core's
  * -maxsigcachesize): about 786,000 verdicts. */
+/* Smallest max_bytes cx_sigcache_create() accepts. */
+size_t cx_sigcache_min_bytes(void);
 #define CX_SIGCACHE_DEFAULT_BYTES ((size_t)32 << 20)
 
-/* Creates an empty cache using at most max_bytes for its table (rounded
- * down to whole buckets). NULL when max_bytes holds less than one bucket
- * (128 bytes) or when out of memory. salt: CX_SIGCACHE_SALT_LEN bytes,
+/* Creates an empty cache using at most max_bytes in all: header and
+ * table (whole buckets, whole pages above one page). NULL when max_bytes
+ * holds less than the header and one bucket or when out of memory. salt: CX_SIGCACHE_SALT_LEN bytes,
  * copied. */
 cx_sigcache *cx_sigcache_create(size_t max_bytes, const uint8_t salt[32]);
 

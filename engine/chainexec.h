@@ -88,7 +88,8 @@ typedef struct cx_config {
    * database fails the open. */
   bool read_only;
   /* Memory limit in bytes of the signature cache (see "Pre-verification"
-   * below); 0 disables the cache and cx_engine_submit(). */
+   * below), header included; 0 disables the cache and cx_engine_submit();
+   * below a few hundred bytes cx_engine_open() refuses it (CX_EINVAL). */
   size_t sigcache_bytes;
 } cx_config;
 
@@ -363,7 +364,7 @@ typedef struct cx_preverify_stats {
   /* Block verify stage: signatures found / not found in the cache. */
   uint64_t block_hits, block_misses;
   /* The cache: keys it holds, memory bound (table + header) and pages
-   * backed now (<= bytes <= cfg.sigcache_bytes + a small header), keys
+   * backed now (<= bytes <= cfg.sigcache_bytes), keys
    * cached now, inserts, evictions of a full bucket, inserts dropped to a
    * concurrent writer. All 0 when the cache is disabled. */
   uint64_t capacity, bytes, resident_bytes, entries;

@@ -64,11 +64,11 @@ int cx_preverify_open(cx_engine *e, cx_error *err) {
   size_t limit = e->cfg.sigcache_bytes;
   if (limit == 0)
     return CX_OK;
-  if (limit < CX_SIGCACHE_BUCKET_BYTES)
+  if (limit < cx_sigcache_min_bytes())
     return cx_error_set(err, CX_EINVAL,
-                        "config: sigcache_bytes %zu is below one cache "
-                        "bucket (%u bytes); use 0 to disable the cache",
-                        limit, CX_SIGCACHE_BUCKET_BYTES);
+                        "config: sigcache_bytes %zu is below the smallest "
+                        "signature cache (%zu bytes); use 0 to disable it",
+                        limit, cx_sigcache_min_bytes());
   uint8_t salt[CX_SIGCACHE_SALT_LEN];
   int rc = get_salt(salt, err);
   if (rc != CX_OK)
