@@ -32,8 +32,9 @@
  *
  * Committed and forked transactions: nothing is erased when a block
  * commits; entries age out by eviction. Keeping them is harmless since
- * verdicts do not depend on state: a transaction carried by two competing
- * branches hits on both, and re-executing a branch after a reorg hits.
+ * verdicts do not depend on state: a cached transaction carried by two
+ * competing branches hits on both, and again when a branch is executed
+ * anew after a reorg.
  */
 #ifndef CX_SIGCACHE_H
 #define CX_SIGCACHE_H

@@ -287,12 +287,13 @@ CX_API void cx_engine_metrics_stop(cx_engine *e);
  * cfg.sigcache_bytes, default 32 MiB; FIFO eviction per bucket) keyed by
  * a hash, salted randomly per engine, of pubkey || tx_hash || signature.
  * The verify stage of every block looks each transaction up: hits are not
- * verified again; misses are verified as without the cache, in one batch,
- * and their successes are cached too. Only successes are cached, and a
+ * verified again; misses are verified as without the cache, in one batch
+ * (and not cached: the cache holds what was submitted). Only successes are cached, and a
  * hit needs the exact key, signature and message, so statuses and roots
  * never depend on the cache, on what was submitted, or when. Entries stay
- * after their block commits and age out by eviction; on a fork both
- * branches' transactions hit (a verdict does not depend on state).
+ * after their block commits and age out by eviction; on a fork a
+ * submitted transaction hits on both branches, and again if a branch is
+ * executed anew (a verdict does not depend on state).
  *
  * Threading: cx_engine_submit(), cx_engine_submit_wait(),
  * cx_engine_preverify() and cx_engine_preverify_stats() may be called

@@ -509,11 +509,11 @@ int cx_preverify_verify_block(cx_engine *e, size_t n, const uint8_t **pubkeys,
   }
   int rc = m ? cx_sched_verify(e->sched, m, mpub, mdig, msig, mok, err)
              : CX_OK;
-  for (size_t k = 0; rc == CX_OK && k < m; k++) {
+  /* Misses are not inserted: the cache holds what was submitted, so the
+   * block path adds no writes and a transaction never submitted is
+   * verified by every block that carries it (as without the cache). */
+  for (size_t k = 0; rc == CX_OK && k < m; k++)
     verdicts[midx[k]] = mok[k];
-    if (mok[k]) /* a fork's other branch, or a re-run, will hit */
-      (void)cx_sigcache_insert(e->sigcache, keys[midx[k]]);
-  }
   free(mem);
   if (rc != CX_OK)
     return rc;

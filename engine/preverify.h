@@ -10,7 +10,8 @@
  *    1 and done_seq only grows: every job with seq <= done_seq has been
  *    processed (its successes inserted) and freed. pending counts the
  *    transactions of queued jobs.
- *  - Only successful verifications reach the cache, from either path.
+ *  - Only successful verifications of submitted transactions reach the
+ *    cache.
  *  - Lock order: `mu` is never held while calling the scheduler, the pool
  *    or the cache.
  */
@@ -38,8 +39,8 @@ void cx_preverify_close(struct cx_engine *e);
 
 /* The block path: verdicts[i] for n signatures, exactly as
  * cx_sched_verify() would write them. Cached keys are hits (verdict 1);
- * the misses go to cx_sched_verify() in one batch and their successes are
- * inserted. *hits receives the number of hits. Without a cache this is
+ * the misses go to cx_sched_verify() in one batch (not inserted: only
+ * submissions fill the cache). *hits receives the number of hits. Without a cache this is
  * cx_sched_verify(). */
 int cx_preverify_verify_block(struct cx_engine *e, size_t n,
                               const uint8_t **pubkeys, const uint8_t **digests,
