@@ -371,7 +371,7 @@ int cx_engine_submit(cx_engine *e, const uint8_t *const *txs,
     }
     p->started = true;
   }
-  j->seq = ++p->issued;
+  uint64_t seq = j->seq = ++p->issued; /* j is the thread's once queued */
   if (p->tail)
     p->tail->next = j;
   else
@@ -383,7 +383,7 @@ int cx_engine_submit(cx_engine *e, const uint8_t *const *txs,
   add(&p->submissions, 1);
   add(&p->submitted_txs, n);
   if (ticket != NULL)
-    ticket->seq = j->seq;
+    ticket->seq = seq;
   return CX_OK;
 }
 
