@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "fixture.h"
+#include "replay_preverify.h"
 
 #define CHUNK_BLOCKS                                                           \
   32 /* blocks per cx_engine_execute_blocks call: the                          \
@@ -22,7 +23,7 @@
 static const char help[] =
     "usage: chainexec replay FILE [--json] [--db DIR] [--threads N]\n"
     "         [--strategy auto|cpu|gpu|balance] [--gpu SPEC] [--no-pipeline]\n"
-    "         [--no-verify]\n"
+    "         [--no-verify] [--preverify]\n"
     "         [--metrics-file F] [--metrics-listen 127.0.0.1:PORT] [--quiet]\n"
     "\n"
     "Executes the blocks of a fixture (SPEC.md section 6) and prints their\n"
@@ -41,6 +42,11 @@ static const char help[] =
     "  --no-pipeline        run blocks one after another (no stage overlap)\n"
     "  --no-verify          skip the integrity check of an existing --db at\n"
     "                       open (it reads every page: O(database size))\n"
+    "  --preverify          as a node's mempool would, submit each block's\n"
+    "                       transactions for signature pre-verification while\n"
+    "                       the previous block executes (blocks then run one\n"
+    "                       by one and find their signatures in the cache;\n"
+    "                       results are the same)\n"
     "  --metrics-file F     write Prometheus metrics to F at exit\n"
     "  --metrics-listen A   serve /metrics over HTTP on A while running\n"
     "                       (PORT or HOST:PORT; a bare port is loopback)\n"
@@ -54,7 +60,7 @@ static const char help[] =
 
 typedef struct replay_opts {
   const char *file, *metrics_file, *metrics_listen;
-  bool json, quiet;
+  bool json, quiet, preverify;
   cx_config cfg;
 } replay_opts;
 
@@ -85,6 +91,8 @@ static int parse_args(int argc, char **argv, replay_opts *o) {
       o->json = true;
     else if (cx_cli_flag(&a, "--quiet") || cx_cli_flag(&a, "-q"))
       o->quiet = true;
+    else if (cx_cli_flag(&a, "--preverify"))
+      o->preverify = true;
     else if (cx_cli_opt(&a, "--db", &v))
       o->cfg.db_path = v;
     else if (cx_cli_opt(&a, "--metrics-file", &v))
@@ -206,16 +214,19 @@ static uint64_t kill_after_height(void) {
 static int run_blocks(cx_engine *e, const cx_fixture *f, const replay_opts *o,
                       replay_out *r, cx_error *err) {
   uint64_t kill_at = kill_after_height();
-  size_t chunk = kill_at ? 1 : CHUNK_BLOCKS;
+  size_t chunk = kill_at || o->preverify ? 1 : CHUNK_BLOCKS;
   cx_block views[CHUNK_BLOCKS];
   cx_block_result res[CHUNK_BLOCKS];
   cx_progress bar;
   cx_progress_init(&bar, "replay", f->n_blocks, o->quiet);
   cx_progress_update(&bar, r->n_resumed);
   double t0 = cx_cli_now();
-  int rc = CX_OK;
+  int rc = o->preverify ? cx_cli_preverify_block(e, f, r->n_resumed, err)
+                        : CX_OK;
   for (size_t i = r->n_resumed; i < f->n_blocks && !rc;) {
     size_t n = f->n_blocks - i < chunk ? f->n_blocks - i : chunk, done = 0;
+    if (o->preverify && (rc = cx_cli_preverify_block(e, f, i + n, err)))
+      break;
     memset(res, 0, sizeof res);
     for (size_t k = 0; k < n; k++)
       cx_fixture_block_view(f, i + k, &views[k]);
@@ -239,6 +250,8 @@ static int run_blocks(cx_engine *e, const cx_fixture *f, const replay_opts *o,
   }
   r->exec_s = cx_cli_now() - t0;
   cx_progress_done(&bar);
+  if (o->preverify && !o->quiet)
+    cx_cli_preverify_report(e);
   return rc;
 }
 

@@ -1,6 +1,7 @@
 # Every shared fixture replays with exit 0 (so it matches its expect) under
 # 1 and 2 threads and strategies cpu, auto, gpu and balance on the software
-# device, with and without injected faults: identical --json output.
+# device, with and without injected faults, and with --preverify:
+# identical --json output.
 . "$(dirname "$0")/lib.sh"
 FIXTURES=${3:-}
 [ -n "$FIXTURES" ] || FIXTURES=$(shared_fixtures)
@@ -27,6 +28,8 @@ for fx in $FIXTURES; do
 --threads 2 --strategy gpu --gpu $FAULTS
 --threads 1 --strategy balance --gpu $FAULTS
 --threads 2 --strategy auto --gpu sim --no-pipeline
+--threads 2 --strategy cpu --preverify
+--threads 2 --strategy gpu --gpu $FAULTS --preverify
 CONFIGS
   grep -q '"genesis_state_root"' "$WORK/$base.1.out" || fail "$base: no JSON"
 done
