@@ -7,6 +7,7 @@
  * a one-thread engine without the cache; any race TSan sees fails it.
  * CX_TEST_ITERS for more rounds. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -56,13 +57,17 @@ typedef struct submitter {
   const gen *g;
   uint64_t seed;
   int who; /* 0: even blocks first, 1: odd; both end with all blocks */
+  atomic_int *started;
 } submitter;
 
 static void *submit_all(void *arg) {
   submitter *s = arg;
   uint64_t rng = s->seed;
+  atomic_fetch_add(s->started, 1);
+  /* Last blocks first: the early blocks run while they are submitted, the
+   * later ones find them cached. */
   for (int pass = 0; pass < 2; pass++) {
-    for (int b = 0; b < BLOCKS; b++) {
+    for (int b = BLOCKS - 1; b >= 0; b--) {
       if ((b % 2 == s->who) == (pass == 1))
         continue;
       for (int t = 0; t < TXS;) {
@@ -189,13 +194,17 @@ int main(void) {
       cx_engine *e = open_engine(&g, &cfg);
       reader r = {.e = e};
       atomic_init(&r.stop, 0);
-      submitter subs[2] = {{e, &g, tsan_rand(&rng), 0},
-                           {e, &g, tsan_rand(&rng), 1}};
+      atomic_int started;
+      atomic_init(&started, 0);
+      submitter subs[2] = {{e, &g, tsan_rand(&rng), 0, &started},
+                           {e, &g, tsan_rand(&rng), 1, &started}};
       pthread_t tr, ts[2];
       TSAN_CHECK(pthread_create(&tr, NULL, read_metrics, &r) == 0, "thread");
       for (int k = 0; k < 2; k++)
         TSAN_CHECK(pthread_create(&ts[k], NULL, submit_all, &subs[k]) == 0,
                    "thread");
+      while (atomic_load(&started) < 2)
+        sched_yield();
       cx_block_result out[BLOCKS];
       if (variants[v].overlapped) {
         TSAN_CHECK(cx_engine_execute_blocks(e, BLOCKS, g.blocks, out, &done,
