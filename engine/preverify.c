@@ -116,6 +116,24 @@ void cx_preverify_close(cx_engine *e) {
 
 /* --- One batch ------------------------------------------------------------ */
 
+/* Cache keys and lookups of a batch, on the pool: the same work for
+ * pre-verification and the block path. */
+typedef struct lookup_job {
+  const cx_sigcache *c;
+  const uint8_t **pub, **dig, **sig;
+  uint8_t (*keys)[32];
+  uint8_t *hit;
+} lookup_job;
+
+static void lookup_range(void *arg, size_t begin, size_t end, unsigned w) {
+  (void)w;
+  lookup_job *j = arg;
+  cx_sigcache_keys(j->c, end - begin, j->pub + begin, j->dig + begin,
+                   j->sig + begin, j->keys + begin);
+  for (size_t i = begin; i < end; i++)
+    j->hit[i] = cx_sigcache_contains(j->c, j->keys[i]);
+}
+
 /* Scratch of one batch of at most CX_PREVERIFY_BATCH transactions. */
 typedef struct pv_batch {
   cx_tx tx[CX_PREVERIFY_BATCH];
@@ -124,6 +142,7 @@ typedef struct pv_batch {
   size_t mlens[CX_PREVERIFY_BATCH];
   uint8_t digests[CX_PREVERIFY_BATCH][32];
   uint8_t keys[CX_PREVERIFY_BATCH][32];
+  uint8_t hit[CX_PREVERIFY_BATCH];
   const uint8_t *pub[CX_PREVERIFY_BATCH], *dig[CX_PREVERIFY_BATCH],
       *sig[CX_PREVERIFY_BATCH];
   size_t vidx[CX_PREVERIFY_BATCH]; /* to verify -> well-formed index */
@@ -155,10 +174,11 @@ static int run_batch(cx_engine *e, pv_batch *b, size_t n,
     b->dig[k] = b->digests[k];
     b->sig[k] = b->tx[k].sig;
   }
-  cx_sigcache_keys(e->sigcache, m, b->pub, b->dig, b->sig, b->keys);
+  lookup_job job = {e->sigcache, b->pub, b->dig, b->sig, b->keys, b->hit};
+  cx_pool_parallel_for(e->pool, m, 0, lookup_range, &job);
   size_t nv = 0;
   for (size_t k = 0; k < m; k++) {
-    if (cx_sigcache_contains(e->sigcache, b->keys[k])) {
+    if (b->hit[k]) {
       if (verdicts)
         verdicts[b->idx[k]] = CX_PREVERDICT_VALID;
       continue;
@@ -460,22 +480,6 @@ void cx_engine_preverify_stats(const cx_engine *e, cx_preverify_stats *out) {
 }
 
 /* --- The block path ----------------------------------------------------- */
-
-typedef struct lookup_job {
-  const cx_sigcache *c;
-  const uint8_t **pub, **dig, **sig;
-  uint8_t (*keys)[32];
-  uint8_t *hit;
-} lookup_job;
-
-static void lookup_range(void *arg, size_t begin, size_t end, unsigned w) {
-  (void)w;
-  lookup_job *j = arg;
-  cx_sigcache_keys(j->c, end - begin, j->pub + begin, j->dig + begin,
-                   j->sig + begin, j->keys + begin);
-  for (size_t i = begin; i < end; i++)
-    j->hit[i] = cx_sigcache_contains(j->c, j->keys[i]);
-}
 
 int cx_preverify_verify_block(cx_engine *e, size_t n, const uint8_t **pubkeys,
                               const uint8_t **digests, const uint8_t **sigs,
