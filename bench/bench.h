@@ -22,6 +22,10 @@ int cx_bench_hybrid(int argc, char **argv);
 /* CUDA kernels, or the sim device (bench_gpu.c). */
 int cx_bench_gpu(int argc, char **argv);
 
+/* Blocks on branches: execute_on below the head and reorgs, against the
+ * linear path (bench_forks.c). */
+int cx_bench_forks(int argc, char **argv);
+
 /* End-to-end TPS (issue 9): generated signed transfers, wire bytes to
  * durable commit, against a sequential run and a plain verify loop. */
 int cx_bench_tps(int argc, char **argv);

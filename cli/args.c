@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -226,6 +227,11 @@ bool cx_cli_engine_opt(cx_cli_args *a, cx_config *cfg) {
       cx_cli_strategy(a, v, &cfg->strategy);
     return true;
   }
+  if (cx_cli_opt(a, "--retention", &v)) {
+    if (!a->bad && cx_cli_u64(a, "--retention", v, 0, UINT32_MAX, &n))
+      cfg->undo_retention = (unsigned)n;
+    return true;
+  }
   if (cx_cli_opt(a, "--gpu", &v)) {
     if (!a->bad && !*v) {
       cx_cli_usage(a->cmd, "--gpu needs a device spec (none, all, 0,1, sim, "
@@ -259,4 +265,20 @@ int cx_cli_parse_json_only(int argc, char **argv, const char *cmd,
 unsigned cx_cli_online_cpus(unsigned max) {
   long c = sysconf(_SC_NPROCESSORS_ONLN);
   return c < 1 ? 1 : (unsigned long)c > max ? max : (unsigned)c;
+}
+
+/* Exit status 0 when dir holds an LMDB environment (data.mdb): opening
+ * the engine on anything else would create a database, which the
+ * commands that inspect or change an existing one must never do. */
+int cx_cli_check_db_dir(const char *cmd, const char *dir) {
+  struct stat st;
+  char data[4096];
+  if (stat(dir, &st) != 0)
+    return cx_cli_fail(cmd, "no database at %s: %s", dir, strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return cx_cli_fail(cmd, "%s is not a directory", dir);
+  snprintf(data, sizeof data, "%s/data.mdb", dir);
+  if (stat(data, &st) != 0)
+    return cx_cli_fail(cmd, "no database at %s (no data.mdb in it)", dir);
+  return CX_EXIT_OK;
 }

@@ -24,6 +24,9 @@ int cx_cli_info(int argc, char **argv);
 int cx_cli_devices(int argc, char **argv);
 int cx_cli_bench(int argc, char **argv);
 int cx_cli_version(int argc, char **argv);
+int cx_cli_revert(int argc, char **argv);
+int cx_cli_state(int argc, char **argv);
+int cx_cli_migrate(int argc, char **argv);
 
 /* Prints "chainexec <cmd>: <message>" on stderr; returns 1. */
 int cx_cli_fail(const char *cmd, const char *fmt, ...)
@@ -72,6 +75,10 @@ void cx_cli_positional(cx_cli_args *a, const char **slot);
 int cx_cli_parse_json_only(int argc, char **argv, const char *cmd,
                            const char *help, bool *json);
 
+/* Exit status 0 when dir holds an LMDB environment (data.mdb); else
+ * prints why not (as command `cmd`) and returns 1. */
+int cx_cli_check_db_dir(const char *cmd, const char *dir);
+
 /* Online CPUs, at least 1 and at most max. */
 unsigned cx_cli_online_cpus(unsigned max);
 
@@ -99,7 +106,8 @@ bool cx_cli_gpu_given(const cx_config *cfg);
 /* Consumes one of the engine options shared by replay and the benchmarks:
  * --threads N, --strategy auto|cpu|gpu|balance, --gpu SPEC and
  * --no-pipeline (blocks one after another, for measurement) and
- * --no-verify (skip the database integrity check at open), writing it
+ * --no-verify (skip the database integrity check at open), --retention N
+ * (blocks of undo data kept: cx_config.undo_retention), writing it
  * into *cfg. False when the current argument is none of them (or after a
  * usage error, with a->bad set). */
 bool cx_cli_engine_opt(cx_cli_args *a, cx_config *cfg);

@@ -8,7 +8,7 @@
 #endif
 
 static const char help[] =
-    "usage: chainexec bench <crypto|storage|exec|hybrid|gpu|tps> [options]\n"
+    "usage: chainexec bench <crypto|storage|exec|hybrid|gpu|tps|forks> [options]\n"
     "\n"
     "  crypto   SHA-256 batch, Merkle and secp256k1 verify vs plain loops\n"
     "  storage  LMDB block commits\n"
@@ -16,6 +16,7 @@ static const char help[] =
     "  hybrid   the CPU/GPU scheduler and its routing\n"
     "  gpu      CUDA kernels (needs a device or --gpu sim)\n"
     "  tps      end to end: wire bytes to durable commit\n"
+    "  forks    execution below the head and reorgs vs the linear path\n"
     "\n"
     "Each prints a table, or one JSON document with --json, and measures a\n"
     "baseline in the same run. 'chainexec bench NAME --help' for options.\n";
@@ -36,7 +37,8 @@ int cx_cli_bench(int argc, char **argv) {
     bench_fn fn;
   } table[] = {{"crypto", cx_bench_crypto}, {"storage", cx_bench_storage},
                {"exec", cx_bench_exec},     {"hybrid", cx_bench_hybrid},
-               {"gpu", cx_bench_gpu},       {"tps", cx_bench_tps}};
+               {"gpu", cx_bench_gpu},       {"tps", cx_bench_tps},
+               {"forks", cx_bench_forks}};
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     if (strcmp(name, table[i].name))
       continue;

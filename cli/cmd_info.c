@@ -1,15 +1,14 @@
 /* `chainexec info --db DIR`: what a database holds, without changing it. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
 static const char help[] =
     "usage: chainexec info --db DIR [--json]\n"
     "\n"
-    "Prints the height, the genesis and current state roots, and the last\n"
+    "Prints the height, the genesis and current state roots, the lowest\n"
+    "height the chain can be reverted to (retention floor), and the last\n"
     "block's roots and status counts of the database in DIR.\n";
 
 static const char *const status_names[7] = {
@@ -21,25 +20,9 @@ static void hex32(const uint8_t b[32], char out[65]) {
     snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-/* Exit status 0 when dir holds an LMDB environment (data.mdb): opening
- * the engine on anything else would create a database, which info must
- * never do. */
-static int check_db_dir(const char *dir) {
-  struct stat st;
-  char data[4096];
-  if (stat(dir, &st) != 0)
-    return cx_cli_fail("info", "no database at %s: %s", dir, strerror(errno));
-  if (!S_ISDIR(st.st_mode))
-    return cx_cli_fail("info", "%s is not a directory", dir);
-  snprintf(data, sizeof data, "%s/data.mdb", dir);
-  if (stat(data, &st) != 0)
-    return cx_cli_fail("info", "no database at %s (no data.mdb in it)", dir);
-  return CX_EXIT_OK;
-}
-
 /* What info reports: the engine's view, or an empty store's. */
 typedef struct info_view {
-  uint64_t height;
+  uint64_t height, floor;
   bool has_genesis;
   uint8_t genesis_root[32], state_root[32];
 } info_view;
@@ -59,6 +42,7 @@ static void print_info(const info_view *v, const cx_block_result *last,
     printf("{\"height\": %llu, \"has_genesis\": %s, \"genesis_state_root\": "
            "\"%s\", \"state_root\": \"%s\"",
            (unsigned long long)h, v->has_genesis ? "true" : "false", g, s);
+    printf(", \"retention_floor\": %llu", (unsigned long long)v->floor);
     if (h) {
       printf(", \"last_block\": {\"height\": %llu", (unsigned long long)h);
       for (int k = 0; k < 4; k++) {
@@ -78,6 +62,8 @@ static void print_info(const info_view *v, const cx_block_result *last,
   printf("genesis state_root  %s\n",
          v->has_genesis ? g : "(no genesis loaded)");
   printf("current state_root  %s\n", s);
+  printf("revertible down to  %llu (undo data of the blocks above it)\n",
+         (unsigned long long)v->floor);
   if (!h)
     return;
   printf("last block %llu:\n", (unsigned long long)h);
@@ -110,7 +96,7 @@ int cx_cli_info(int argc, char **argv) {
     return cx_cli_usage("info", "unexpected argument '%s'", extra);
   if (!db || !*db)
     return cx_cli_usage("info", "--db DIR is required");
-  int rc = check_db_dir(db);
+  int rc = cx_cli_check_db_dir("info", db);
   if (rc)
     return rc;
   cx_config cfg;
@@ -137,6 +123,7 @@ int cx_cli_info(int argc, char **argv) {
     return cx_cli_fail("info", "%s", err.message);
   v.height = cx_engine_height(e);
   v.has_genesis = cx_engine_has_genesis(e);
+  v.floor = cx_engine_retention_floor(e);
   cx_engine_genesis_root(e, v.genesis_root);
   cx_engine_state_root(e, v.state_root);
   if (v.height && cx_engine_block_roots(e, v.height, &last, &err)) {

@@ -1,39 +1,51 @@
-/* `chainexec replay FILE`: SPEC sections 6 and 7.
+/* `chainexec replay FILE`: SPEC sections 6, 7 and 9.
  *
  * Order of work, so that a refused run writes nothing: parse and check the
- * whole fixture; open the engine; on a database that already holds a
- * chain, check that its genesis and every stored block are this fixture's
- * (else refuse) and resume after its height; run the remaining blocks;
- * print the result; compare with `expect` and name the first difference.
+ * whole fixture (parent links included); open the engine; on a database
+ * that already holds a chain, check that its genesis and every stored
+ * block are this fixture's canonical chain (else refuse, or with --reorg
+ * revert to where they part) and resume after its height; run the
+ * remaining blocks (replay_run.c); print the result; compare with
+ * `expect` and name the first difference.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "fixture.h"
-#include "replay_preverify.h"
-
-#define CHUNK_BLOCKS                                                           \
-  32 /* blocks per cx_engine_execute_blocks call: the                          \
-      * stages overlap within a call; the progress bar                         \
-      * moves between calls */
+#include "replay.h"
 
 static const char help[] =
     "usage: chainexec replay FILE [--json] [--db DIR] [--threads N]\n"
     "         [--strategy auto|cpu|gpu|balance] [--gpu SPEC] [--no-pipeline]\n"
-    "         [--no-verify] [--preverify]\n"
+    "         [--no-verify] [--retention N] [--reorg] [--head-each]\n"
+    "         [--preverify]\n"
     "         [--metrics-file F] [--metrics-listen 127.0.0.1:PORT] [--quiet]\n"
     "\n"
     "Executes the blocks of a fixture (SPEC.md section 6) and prints their\n"
-    "statuses and roots; when the fixture has `expect`, checks them.\n"
+    "statuses and roots; when the fixture has `expect`, checks them. Blocks\n"
+    "with a `parent` form a tree (SPEC section 9): each executes on its\n"
+    "parent's state, and the database ends holding the canonical chain\n"
+    "(genesis to the last block).\n"
     "\n"
     "  --json               one JSON document on stdout (SPEC section 7)\n"
     "  --db DIR             keep the state in DIR; a second replay resumes\n"
     "                       after DIR's height once its genesis and blocks\n"
-    "                       are checked against the fixture (default: a\n"
-    "                       temporary database removed at exit)\n"
+    "                       are checked against the fixture's canonical\n"
+    "                       chain (default: a temporary database removed\n"
+    "                       at exit)\n"
+    "  --reorg              a stored chain that leaves the fixture's\n"
+    "                       canonical chain is reverted to the last block\n"
+    "                       they share (within the retention) instead of\n"
+    "                       refused\n"
+    "  --head-each          make every block the head as it arrives (a\n"
+    "                       forkchoice per block, reorganising at each\n"
+    "                       switch of branch); the default commits only the\n"
+    "                       canonical chain and executes the other blocks\n"
+    "                       speculatively\n"
+    "  --retention N        blocks of undo data kept (default 256): how deep\n"
+    "                       a block off the canonical chain may fork\n"
     "  --threads N          worker threads (default: all cores)\n"
     "  --strategy S         signature routing: auto, cpu, gpu or balance\n"
     "  --gpu SPEC           none, all (default: every CUDA device present), a\n"
@@ -44,7 +56,7 @@ static const char help[] =
     "                       open (it reads every page: O(database size))\n"
     "  --preverify          as a node's mempool would, submit each block's\n"
     "                       transactions for signature pre-verification while\n"
-    "                       the previous block executes (blocks then run one\n"
+    "                       the block before it executes (blocks then run one\n"
     "                       by one and find their signatures in the cache;\n"
     "                       results are the same)\n"
     "  --metrics-file F     write Prometheus metrics to F at exit\n"
@@ -56,24 +68,9 @@ static const char help[] =
     "fixture or failure, 2 usage error.\n"
     "\n"
     "Test hook (crash tests): with CHAINEXEC_TEST_KILL_AFTER_BLOCK=K in the\n"
-    "environment, replay sends itself SIGKILL right after height K commits.\n";
-
-typedef struct replay_opts {
-  const char *file, *metrics_file, *metrics_listen;
-  bool json, quiet, preverify;
-  cx_config cfg;
-} replay_opts;
-
-/* What replay knows about each block: its result and its status counts
- * (counts come from the database for resumed blocks). */
-typedef struct replay_out {
-  uint8_t genesis_root[32];
-  cx_fixture_expect *blocks;
-  uint32_t (*counts)[7];
-  size_t n_resumed;
-  double exec_s;
-  uint64_t exec_txs;
-} replay_out;
+    "environment, replay sends itself SIGKILL right after height K commits;\n"
+    "with CHAINEXEC_TEST_KILL_AFTER_HEADS=N and --head-each, right after\n"
+    "the N-th block was made the head.\n";
 
 static int parse_args(int argc, char **argv, replay_opts *o) {
   cx_cli_args a;
@@ -91,6 +88,10 @@ static int parse_args(int argc, char **argv, replay_opts *o) {
       o->json = true;
     else if (cx_cli_flag(&a, "--quiet") || cx_cli_flag(&a, "-q"))
       o->quiet = true;
+    else if (cx_cli_flag(&a, "--reorg"))
+      o->reorg = true;
+    else if (cx_cli_flag(&a, "--head-each"))
+      o->head_each = true;
     else if (cx_cli_flag(&a, "--preverify"))
       o->preverify = true;
     else if (cx_cli_opt(&a, "--db", &v))
@@ -118,141 +119,6 @@ static void hex32(const uint8_t b[32], char out[65]) {
     out[2 * i + 1] = d[b[i] & 15];
   }
   out[64] = '\0';
-}
-
-/* Checks the stored chain against the fixture and fills in the results of
- * the blocks the database already holds. */
-static int check_stored(cx_engine *e, const cx_fixture *f, const char *db,
-                        replay_out *r, cx_error *err) {
-  uint8_t want[32];
-  char hs[65], hw[65];
-  int rc = cx_fixture_genesis_root(f, want, err);
-  if (rc)
-    return rc;
-  cx_engine_genesis_root(e, r->genesis_root);
-  if (memcmp(want, r->genesis_root, 32)) {
-    hex32(r->genesis_root, hs);
-    hex32(want, hw);
-    return cx_error_set(err, CX_EMISMATCH,
-                        "database %s holds another chain (genesis state root "
-                        "%.16s..., the fixture's is %.16s...); refusing to "
-                        "resume or overwrite it",
-                        db, hs, hw);
-  }
-  uint64_t h = cx_engine_height(e);
-  if (h > f->n_blocks)
-    return cx_error_set(err, CX_EMISMATCH,
-                        "database %s is at height %llu but the fixture has "
-                        "only %zu blocks; refusing to resume",
-                        db, (unsigned long long)h, f->n_blocks);
-  for (uint64_t i = 0; i < h; i++) {
-    cx_block_result s;
-    memset(&s, 0, sizeof s);
-    if ((rc = cx_engine_block_roots(e, i + 1, &s, err)))
-      return rc;
-    cx_fixture_expect *x = &r->blocks[i];
-    memset(x, 0, sizeof *x);
-    x->height = i + 1;
-    x->tx_count = f->blocks[i].tx_count;
-    memcpy(x->tx_root, s.tx_root, 32);
-    memcpy(x->receipts_root, s.receipts_root, 32);
-    memcpy(x->write_root, s.write_root, 32);
-    memcpy(x->state_root, s.state_root, 32);
-    memcpy(r->counts[i], s.status_counts, sizeof r->counts[i]);
-    uint8_t *stored = s.statuses; /* kept with the block since schema 2 */
-    s.statuses = NULL;
-    if (stored && s.tx_count != x->tx_count) { /* tx_root check refuses it */
-      free(stored);
-      stored = NULL;
-    }
-    cx_block_result_free(&s);
-    uint8_t tx_root[32], receipts[32];
-    const uint8_t *st =
-        stored ? stored : f->has_expect ? f->expect[i].statuses : NULL;
-    if ((rc = cx_fixture_block_hashes(f, (size_t)i, st, tx_root, receipts,
-                                      err))) {
-      free(stored);
-      return rc;
-    }
-    /* Statuses are used only when they hash to the receipts_root the
-     * database committed. */
-    if (st && x->tx_count && !memcmp(receipts, x->receipts_root, 32)) {
-      x->statuses = stored ? stored : malloc(x->tx_count);
-      stored = NULL;
-      if (!x->statuses)
-        return cx_error_set(err, CX_ENOMEM, "out of memory");
-      if (x->statuses != st)
-        memcpy(x->statuses, st, x->tx_count);
-    }
-    free(stored);
-    if (memcmp(tx_root, x->tx_root, 32))
-      return cx_error_set(err, CX_EMISMATCH,
-                          "database %s holds a different block %llu "
-                          "(tx_root differs from the fixture's); refusing to "
-                          "resume",
-                          db, (unsigned long long)(i + 1));
-    if (f->has_expect &&
-        (memcmp(x->receipts_root, f->expect[i].receipts_root, 32) ||
-         memcmp(x->write_root, f->expect[i].write_root, 32) ||
-         memcmp(x->state_root, f->expect[i].state_root, 32)))
-      return cx_error_set(err, CX_EMISMATCH,
-                          "database %s holds block %llu with roots that differ "
-                          "from the fixture's expect; refusing to resume",
-                          db, (unsigned long long)(i + 1));
-  }
-  r->n_resumed = (size_t)h;
-  return CX_OK;
-}
-
-/* Test hook for the crash test: SIGKILL this process right after the
- * given height is committed, so "killed midway" is exact. */
-static uint64_t kill_after_height(void) {
-  const char *s = getenv("CHAINEXEC_TEST_KILL_AFTER_BLOCK");
-  return s && *s ? strtoull(s, NULL, 10) : 0;
-}
-
-static int run_blocks(cx_engine *e, const cx_fixture *f, const replay_opts *o,
-                      replay_out *r, cx_error *err) {
-  uint64_t kill_at = kill_after_height();
-  size_t chunk = kill_at || o->preverify ? 1 : CHUNK_BLOCKS;
-  cx_block views[CHUNK_BLOCKS];
-  cx_block_result res[CHUNK_BLOCKS];
-  cx_progress bar;
-  cx_progress_init(&bar, "replay", f->n_blocks, o->quiet);
-  cx_progress_update(&bar, r->n_resumed);
-  double t0 = cx_cli_now();
-  int rc = o->preverify ? cx_cli_preverify_block(e, f, r->n_resumed, err)
-                        : CX_OK;
-  for (size_t i = r->n_resumed; i < f->n_blocks && !rc;) {
-    size_t n = f->n_blocks - i < chunk ? f->n_blocks - i : chunk, done = 0;
-    if (o->preverify && (rc = cx_cli_preverify_block(e, f, i + n, err)))
-      break;
-    memset(res, 0, sizeof res);
-    for (size_t k = 0; k < n; k++)
-      cx_fixture_block_view(f, i + k, &views[k]);
-    rc = cx_engine_execute_blocks(e, n, views, res, &done, err);
-    for (size_t k = 0; k < done; k++) {
-      int crc = cx_fixture_expect_from_result(&res[k], &r->blocks[i + k],
-                                              rc ? NULL : err);
-      memcpy(r->counts[i + k], res[k].status_counts, sizeof r->counts[0]);
-      r->exec_txs += res[k].tx_count;
-      if (!rc)
-        rc = crc;
-    }
-    for (size_t k = 0; k < n; k++)
-      cx_block_result_free(&res[k]);
-    i += done;
-    cx_progress_update(&bar, i);
-    if (kill_at && i >= kill_at)
-      raise(SIGKILL);
-    if (!rc && done < n)
-      rc = cx_error_set(err, CX_ESTATE, "engine stopped after %zu blocks", i);
-  }
-  r->exec_s = cx_cli_now() - t0;
-  cx_progress_done(&bar);
-  if (o->preverify && !o->quiet)
-    cx_cli_preverify_report(e);
-  return rc;
 }
 
 static const uint8_t *root_field(const cx_fixture_expect *x,
@@ -308,13 +174,20 @@ static void print_human(const cx_fixture *f, const replay_out *r) {
   char h[65];
   hex32(r->genesis_root, h);
   printf("genesis  state_root %s\n", h);
+  bool tree = cx_fixture_is_tree(f); /* parents are shown 1-based, 0 genesis */
   for (size_t i = 0; i < f->n_blocks; i++) {
     const uint32_t *c = r->counts[i];
     hex32(r->blocks[i].state_root, h);
-    printf("block %zu  txs %zu  committed %u  rejected %u  state_root %s%s\n",
-           i + 1, f->blocks[i].tx_count, c[0],
+    if (tree)
+      printf("block %zu  height %llu  parent %lld", i + 1,
+             (unsigned long long)f->blocks[i].height,
+             (long long)f->blocks[i].parent + 1);
+    else
+      printf("block %zu", i + 1);
+    printf("  txs %zu  committed %u  rejected %u  state_root %s%s\n",
+           f->blocks[i].tx_count, c[0],
            (unsigned)(f->blocks[i].tx_count - c[0]), h,
-           i < r->n_resumed ? "  (resumed)" : "");
+           r->resumed[i] ? "  (resumed)" : "");
   }
   double tps = r->exec_s > 0 ? (double)r->exec_txs / r->exec_s : 0;
   printf("replayed %zu blocks (%zu resumed from the database), %llu "
@@ -329,14 +202,14 @@ static int replay_on(cx_engine *e, const cx_fixture *f, const replay_opts *o,
   cx_error err;
   cx_error_clear(&err);
   int rc;
+  cx_replay_canon(f, r);
   if (cx_engine_has_genesis(e))
-    rc = check_stored(e, f, o->cfg.db_path ? o->cfg.db_path : "(temporary)", r,
-                      &err);
+    rc = cx_replay_check_stored(e, f, o, r, &err);
   else
     rc = cx_engine_load_genesis(e, f->accounts, f->n_accounts, f->kv, f->n_kv,
                                 r->genesis_root, &err);
   if (!rc)
-    rc = run_blocks(e, f, o, r, &err);
+    rc = cx_replay_run(e, f, o, r, &err);
   if (rc)
     return cx_cli_fail("replay", "%s", err.message);
   if (o->json) {
@@ -370,8 +243,10 @@ int cx_cli_replay(int argc, char **argv) {
   memset(&r, 0, sizeof r);
   r.blocks = calloc(f->n_blocks ? f->n_blocks : 1, sizeof *r.blocks);
   r.counts = calloc(f->n_blocks ? f->n_blocks : 1, sizeof *r.counts);
+  r.resumed = calloc(f->n_blocks ? f->n_blocks : 1, sizeof *r.resumed);
+  r.canon = calloc(f->n_blocks ? f->n_blocks : 1, sizeof *r.canon);
   cx_engine *e = NULL;
-  if (!r.blocks || !r.counts) {
+  if (!r.blocks || !r.counts || !r.resumed || !r.canon) {
     rc = cx_cli_fail("replay", "out of memory");
   } else if (!(e = cx_engine_open(&o.cfg, &err))) {
     rc = err.code == CX_EINVAL && cx_cli_gpu_given(&o.cfg)
@@ -395,6 +270,8 @@ int cx_cli_replay(int argc, char **argv) {
     cx_fixture_expect_clear(&r.blocks[i]);
   free(r.blocks);
   free(r.counts);
+  free(r.resumed);
+  free(r.canon);
   cx_fixture_free(f);
   return rc;
 }

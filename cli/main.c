@@ -20,7 +20,10 @@ static const char usage[] =
     "commands:\n"
     "  replay FILE     execute a fixture's blocks and print their roots\n"
     "  gen             generate a signed fixture\n"
-    "  info            show a database's height and roots\n"
+    "  info            show a database's height, roots and retention\n"
+    "  state           print a database's state at a height\n"
+    "  revert          revert a database's chain to a height\n"
+    "  migrate         migrate a database to the current schema\n"
     "  devices         list GPUs and their capabilities\n"
     "  bench NAME      run a benchmark (crypto, storage, exec, hybrid, gpu, "
     "tps)\n"
@@ -38,6 +41,8 @@ static const command commands[] = {
     {"replay", cx_cli_replay}, {"gen", cx_cli_gen},
     {"info", cx_cli_info},     {"devices", cx_cli_devices},
     {"bench", cx_cli_bench},   {"version", cx_cli_version},
+    {"state", cx_cli_state},   {"revert", cx_cli_revert},
+    {"migrate", cx_cli_migrate},
 };
 
 int cx_cli_version(int argc, char **argv) {

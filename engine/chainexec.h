@@ -87,6 +87,15 @@ typedef struct cx_config {
    * CX_ESTATE before doing any work. Needs db_path; a directory without a
    * database fails the open. */
   bool read_only;
+  /* Committed blocks whose undo data the store keeps (default 256): the
+   * chain can be reverted, and read or executed on, down to
+   * height() - undo_retention (see cx_engine_retention_floor()). 0 keeps
+   * none: nothing committed can be reverted. */
+  unsigned undo_retention;
+  /* Memory for speculative blocks (their write sets and statuses), in
+   * bytes; 0 = default (1 GiB). cx_engine_execute_on() beyond it fails
+   * with CX_ELIMIT naming this setting. */
+  size_t speculative_mem_limit;
   /* Memory limit in bytes of the signature cache (see "Pre-verification"
    * below), header included; 0 disables the cache and cx_engine_submit();
    * below a few hundred bytes cx_engine_open() refuses it (CX_EINVAL). */
@@ -94,7 +103,8 @@ typedef struct cx_config {
 } cx_config;
 
 /* Fills *cfg with the defaults (temporary db, all cores, auto, no GPU,
- * sync, pipeline on, no metrics server, a 32 MiB signature cache). */
+ * sync, pipeline on, no metrics server, undo retention 256 blocks, 1 GiB
+ * for speculative blocks, a 32 MiB signature cache). */
 CX_API void cx_config_default(cx_config *cfg);
 
 /* --- Engine ------------------------------------------------------------- */
@@ -211,6 +221,122 @@ CX_API int cx_engine_execute_blocks(cx_engine *e, size_t n,
 /* Releases what cx_engine_execute_block allocated in *r; safe to call on a
  * zeroed result. */
 CX_API void cx_block_result_free(cx_block_result *r);
+
+/* --- Blocks on branches (SPEC section 9) ------------------------------- */
+
+/* A node executes proposals before they are final, several per height, and
+ * later picks one branch; chains reorganise. Blocks therefore form a tree
+ * rooted at the genesis:
+ *  - a *committed* block is on the chain in the database (heights
+ *    0..height()); the committed blocks from cx_engine_retention_floor()
+ *    up to the head can be executed on, read at and reverted to;
+ *  - a *speculative* block was executed by cx_engine_execute_on() on a
+ *    parent (a committed block within the retention, or another
+ *    speculative block) and lives in memory only: nothing of it is durable
+ *    until cx_engine_make_head() commits it.
+ * A block executes exactly as if the chain from the genesis to it were the
+ * only chain: siblings never see each other's effects.
+ *
+ * Handles: a cx_block_id names one block of one engine. 0 is never a
+ * valid id. Ids are never reused: an id whose block is gone (discarded,
+ * reverted, or pruned once its chain fell out of the retention) gives
+ * CX_ENOTFOUND; an id of another engine gives CX_EINVAL. Executing the same
+ * block twice on the same parent gives two distinct ids with identical
+ * results. A speculative block keeps its id when it is committed.
+ *
+ * Threading: as the rest of the engine, one thread at a time. The calls
+ * below may be interleaved freely with cx_engine_execute_block(s), which
+ * keep their meaning (execute on the head, then make it the head). */
+typedef uint64_t cx_block_id;
+
+/* What the engine knows of a block. */
+typedef struct cx_block_info {
+  uint64_t height;
+  bool committed;       /* on the committed chain (else speculative) */
+  cx_block_id parent;   /* 0 for the genesis, or when the parent is a
+                           committed block below the retention floor */
+  uint8_t state_root[32];
+} cx_block_info;
+
+/* Lowest committed height that can be reverted to, read at or executed
+ * on: max(0, height() - undo_retention), and never below the height at
+ * which the database was migrated from schema 2 (older blocks have no undo
+ * data). Equals height() when undo_retention is 0. */
+CX_API uint64_t cx_engine_retention_floor(const cx_engine *e);
+
+/* The id of the committed block at `height` (0: the genesis). The same
+ * block gives the same id while it stays committed. Errors: CX_ESTATE (no
+ * genesis), CX_ENOTFOUND (above height()), CX_ELIMIT (below the retention
+ * floor; the message names undo_retention). */
+CX_API int cx_engine_block_at(cx_engine *e, uint64_t height, cx_block_id *out,
+                              cx_error *err);
+
+/* Executes `in` on top of block `parent` (cx_engine_block_at() for a
+ * committed one, or a speculative block's id) without committing anything:
+ * *out gets the full result (statuses, the four roots, counters; height is
+ * the parent's + 1; release with cx_block_result_free) and *out_id the new
+ * speculative block's id. Statuses and roots equal those of executing the
+ * chain genesis..parent, then `in`, one block at a time. Errors: CX_EINVAL
+ * (NULL argument, an id of another engine), CX_ENOTFOUND (unknown or gone
+ * parent), CX_ELIMIT (a committed ancestor below the retention floor,
+ * speculative_mem_limit reached, or CX_MAX_BLOCK_*: the message names the
+ * limit), CX_ESTATE (no genesis, read-only engine), I/O or memory
+ * failures. On error nothing is kept. */
+CX_API int cx_engine_execute_on(cx_engine *e, cx_block_id parent,
+                                const cx_block *in, cx_block_id *out_id,
+                                cx_block_result *out, cx_error *err);
+
+/* Forkchoice: makes block `id` the head. The chain from the genesis to it
+ * becomes the committed chain: committed blocks not on it are reverted
+ * (through their undo data), and its speculative ancestors and itself are
+ * committed in order, all in ONE database transaction under the
+ * configured durability. After a crash (SIGKILL, power loss in CX_SYNC) at
+ * any moment the database is either at the old head or at `id`, with
+ * state, roots and statuses consistent: never in between, never a mix.
+ * Making a committed block the head reverts to it (cx_engine_revert).
+ * Speculative blocks whose chain passes through a reverted block are
+ * dropped (their ids give CX_ENOTFOUND); the others stay. Errors:
+ * CX_EINVAL, CX_ENOTFOUND (as cx_engine_execute_on), CX_ELIMIT (the fork
+ * point is below the retention floor), CX_ESTATE (read-only), database
+ * and I/O failures (nothing changed). */
+CX_API int cx_engine_make_head(cx_engine *e, cx_block_id id, cx_error *err);
+
+/* Discards a speculative block and every speculative block built on it,
+ * releasing their memory. CX_ESTATE for a committed block (revert it
+ * instead), CX_ENOTFOUND / CX_EINVAL as above. */
+CX_API int cx_engine_discard(cx_engine *e, cx_block_id id, cx_error *err);
+
+/* Reverts the committed chain to `height` (a forkchoice to a committed
+ * ancestor), in one transaction, crash-safe as cx_engine_make_head. The
+ * reverted blocks' ids (and speculative blocks built on them) are
+ * dropped. CX_ENOTFOUND above height(), CX_ELIMIT below the retention
+ * floor, CX_ESTATE (no genesis, read-only). */
+CX_API int cx_engine_revert(cx_engine *e, uint64_t height, cx_error *err);
+
+/* Height, parent, state root and whether a block is committed. */
+CX_API int cx_engine_block_info(cx_engine *e, cx_block_id id,
+                                cx_block_info *out, cx_error *err);
+
+/* Account and storage reads at a block (speculative or committed, as
+ * cx_engine_execute_on would see them after that block). */
+CX_API int cx_engine_get_account_at(cx_engine *e, cx_block_id at,
+                                    const uint8_t address[20],
+                                    uint64_t *balance, uint64_t *nonce,
+                                    cx_error *err);
+CX_API int cx_engine_get_kv_at(cx_engine *e, cx_block_id at,
+                               const uint8_t key[32], uint64_t *value,
+                               cx_error *err);
+
+/* One entry of the state: an account (key_len 20: v0 balance, v1 nonce)
+ * or a storage key (key_len 32: v0 value, v1 0). Return nonzero to stop. */
+typedef int (*cx_state_visit)(void *ctx, const uint8_t *key, size_t key_len,
+                              uint64_t v0, uint64_t v1);
+
+/* Visits the committed state at `height` (within the retention) in key
+ * order: accounts by address, then storage by key, every stored entry
+ * (zeros included). Errors as cx_engine_revert for the height. */
+CX_API int cx_engine_state_at(cx_engine *e, uint64_t height,
+                              cx_state_visit fn, void *ctx, cx_error *err);
 
 /* --- Queries (committed state) ---------------------------------------- */
 

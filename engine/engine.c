@@ -6,6 +6,9 @@
 #include "hex.h"
 #include "tempdir.h"
 
+#define CX_DEFAULT_UNDO_RETENTION 256u
+#define CX_DEFAULT_SPEC_MEM ((size_t)1 << 30) /* 1 GiB */
+
 #ifndef CX_VERSION_STRING
 #define CX_VERSION_STRING "0.0.0"
 #endif
@@ -19,6 +22,7 @@ void cx_config_default(cx_config *cfg) {
   cfg->strategy = CX_STRATEGY_KIND_AUTO;
   cfg->durability = CX_SYNC;
   cfg->pipeline = true;
+  cfg->undo_retention = CX_DEFAULT_UNDO_RETENTION;
   cfg->sigcache_bytes = CX_SIGCACHE_DEFAULT_BYTES;
 }
 
@@ -78,6 +82,7 @@ static void store_config_of(const cx_config *cfg, const char *path,
   sc->durability = cfg->durability == CX_NOSYNC ? CX_DURABILITY_NOSYNC
                                                  : CX_DURABILITY_SYNC;
   sc->read_only = cfg->read_only;
+  sc->undo_retention = cfg->undo_retention;
 }
 
 /* The integrity check forks (storage/store.h), so it runs before any
@@ -159,6 +164,9 @@ cx_engine *cx_engine_open(const cx_config *cfg, cx_error *err) {
     return NULL;
   }
   e->cfg = *cfg;
+  if (e->cfg.speculative_mem_limit == 0)
+    e->cfg.speculative_mem_limit = CX_DEFAULT_SPEC_MEM;
+  cx_branches_init(&e->branches, e->cfg.speculative_mem_limit);
   e->cfg.db_path = NULL;
   e->cfg.metrics_listen = NULL;
   e->cfg.gpu = NULL;
@@ -196,6 +204,7 @@ void cx_engine_close(cx_engine *e) {
     (void)cx_tempdir_remove(e->db_path, NULL); /* best effort at close */
   for (size_t i = 0; i < sizeof e->work / sizeof e->work[0]; i++)
     cx_work_free(&e->work[i]);
+  cx_branches_free(&e->branches);
   free(e->db_path);
   free(e->gpu);
   free(e);

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "branch.h"
 #include "chainexec.h"
 #include "cx_sched.h"
 #include "metrics_http.h"
@@ -56,6 +57,10 @@ typedef struct cx_engine_stats {
       dependency_waits;
   atomic_uint_fast64_t verify_gpu_items, verify_cpu_items;
   atomic_uint_fast64_t stage_ns[CX_STAGES];
+  /* Blocks on branches: speculative executions, forkchoice calls that
+   * changed the head, blocks reverted by them, blocks held in memory. */
+  atomic_uint_fast64_t spec_executed, head_changes, reverted_blocks;
+  atomic_uint_fast64_t spec_held, spec_bytes;
 } cx_engine_stats;
 
 typedef struct cx_block_work {
@@ -101,7 +106,27 @@ struct cx_engine {
   cx_engine_stats stats;
   /* Reused across blocks: one per pipeline stage in flight. */
   cx_block_work work[3];
+  /* Speculative blocks and the committed blocks handed out as ids. */
+  cx_branches branches;
 };
+
+/* The state a block executes on: overlays of sorted write sets (the
+ * nearest block first) over a committed state, which is either a view at
+ * an earlier height or, when view is NULL, the snapshot itself. */
+typedef struct cx_overlay {
+  const cx_entry *entries;
+  size_t n;
+} cx_overlay;
+
+typedef struct cx_base_reader {
+  const cx_snapshot *snap;
+  const cx_view *view;
+  const cx_overlay *overlays;
+  size_t n_overlays;
+} cx_base_reader;
+
+/* mvcc read callback over a cx_base_reader (ctx). */
+int cx_base_read(void *ctx, const cx_key *key, uint64_t *v0, uint64_t *v1);
 
 /* --- pipeline.c: the stages of one block ------------------------------ */
 
@@ -121,6 +146,15 @@ int cx_work_prepare(cx_engine *e, cx_block_work *w, const cx_block *in,
  * `base+1`. Fills statuses, writes and counters. */
 int cx_work_execute(cx_engine *e, cx_block_work *w, uint64_t base,
                     const cx_block_work *prev, cx_error *err);
+
+/* Executes a prepared block on the state `r` reads. Fills statuses,
+ * writes and counters (execute_s included). */
+int cx_work_execute_with(cx_engine *e, cx_block_work *w,
+                         const cx_base_reader *r, cx_error *err);
+
+/* Fills *out with the block's result (roots, counts, counters). Moves
+ * w->statuses into it (w->statuses becomes NULL). */
+void cx_work_result(cx_block_work *w, cx_block_result *out);
 
 /* Computes the four roots and the block row for `height` on top of
  * prev_state_root. */
@@ -147,6 +181,26 @@ int cx_engine_refuse_read_only(const cx_engine *e, const char *what,
 /* Wraps a block failure: says the chain is still at `height` and what to
  * do. Returns rc, the failure's code (err may be NULL). */
 int cx_block_fail(cx_error *err, int rc, uint64_t height, const char *stage);
+
+/* --- branch_*.c ------------------------------------------------------- */
+
+/* Prunes the block tree below the store's retention floor and refreshes
+ * the tree's gauges in the stats. */
+void cx_engine_branches_pruned(cx_engine *e);
+
+/* Reads at a node of the tree: a snapshot, a view at the chain's base when
+ * it is below the snapshot's height, and the overlays of the speculative
+ * blocks from `n` (or from its parent, without include_self) down. */
+typedef struct cx_at_reader {
+  cx_snapshot *snap;
+  cx_view *view;
+  cx_overlay *overlays;
+  cx_base_reader r;
+} cx_at_reader;
+
+int cx_at_reader_open(cx_engine *e, cx_node *n, bool include_self,
+                      cx_at_reader *a, cx_error *err);
+void cx_at_reader_close(cx_at_reader *a);
 
 /* --- pipeline_overlap.c ----------------------------------------------- */
 

@@ -207,14 +207,44 @@ int cx_fixture_genesis_root(const cx_fixture *f, uint8_t out[32],
   return CX_OK;
 }
 
-static int load_block(const cJSON *blk, size_t bi, cx_fixture_block *b,
+/* The block's "parent" (SPEC section 9): absent means the entry just
+ * before (-1 for the first); else a JSON integer, -1 (the genesis) or the
+ * index of an earlier entry. Sets parent and height. */
+static int load_parent(const cJSON *blk, const char *path, size_t bi,
+                       const cx_fixture_block *blocks, cx_fixture_block *b,
+                       cx_error *err) {
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(blk, "parent");
+  int64_t parent = (int64_t)bi - 1;
+  if (p != NULL) {
+    double d = cJSON_IsNumber(p) ? p->valuedouble : 0;
+    if (!cJSON_IsNumber(p) || d != (double)(int64_t)d || d < -1 ||
+        d >= (double)bi)
+      return cx_error_set(err, CX_EFIXTURE,
+                          "%s.parent: must be -1 (the genesis) or the index "
+                          "of an earlier block (0..%lld)%s",
+                          path, (long long)bi - 1,
+                          bi == 0 ? ": the first block can only be on the "
+                                    "genesis"
+                                  : "");
+    parent = (int64_t)d;
+  }
+  b->parent = parent;
+  b->height = parent < 0 ? 1 : blocks[parent].height + 1;
+  return CX_OK;
+}
+
+static int load_block(const cJSON *blk, size_t bi, cx_fixture_block *blocks,
                       cx_error *err) {
   char path[PATH_MAX_LEN];
+  cx_fixture_block *b = &blocks[bi];
   snprintf(path, sizeof path, "blocks[%zu]", bi);
   if (!cJSON_IsObject(blk))
     return bad(err, path, "must be an object");
   const cJSON *txs;
-  int rc = get_array(blk, "txs", path, false, &txs, err);
+  int rc = load_parent(blk, path, bi, blocks, b, err);
+  if (rc)
+    return rc;
+  rc = get_array(blk, "txs", path, false, &txs, err);
   if (rc)
     return rc;
   size_t n = (size_t)cJSON_GetArraySize(txs), total = 0, j = 0;
@@ -266,8 +296,8 @@ static bool json_uint(const cJSON *v, double max, uint64_t *out) {
   return true;
 }
 
-static int load_expect_block(const cJSON *o, size_t bi, cx_fixture_expect *x,
-                             cx_error *err) {
+static int load_expect_block(const cJSON *o, size_t bi, uint64_t height,
+                             cx_fixture_expect *x, cx_error *err) {
   char path[PATH_MAX_LEN];
   snprintf(path, sizeof path, "expect.blocks[%zu]", bi);
   if (!cJSON_IsObject(o))
@@ -276,11 +306,13 @@ static int load_expect_block(const cJSON *o, size_t bi, cx_fixture_expect *x,
   if (!h || !json_uint(h, 9007199254740992.0, &x->height))
     return cx_error_set(err, CX_EFIXTURE,
                         "%s.height: must be a non-negative integer", path);
-  if (x->height != bi + 1)
+  if (x->height != height)
     return cx_error_set(err, CX_EFIXTURE,
-                        "%s.height: is %llu, expected %zu (one entry per "
-                        "block, in order)",
-                        path, (unsigned long long)x->height, bi + 1);
+                        "%s.height: is %llu, expected %llu (one entry per "
+                        "block, in order; a block's height is its parent's "
+                        "+ 1)",
+                        path, (unsigned long long)x->height,
+                        (unsigned long long)height);
   const cJSON *st;
   int rc = get_array(o, "statuses", path, false, &st, err);
   if (rc)
@@ -333,7 +365,7 @@ static int load_expect(const cJSON *ex, cx_fixture *f, cx_error *err) {
   size_t i = 0;
   const cJSON *it;
   cJSON_ArrayForEach(it, blocks) {
-    rc = load_expect_block(it, i, &f->expect[i], err);
+    rc = load_expect_block(it, i, f->blocks[i].height, &f->expect[i], err);
     if (rc)
       return rc;
     if (f->expect[i].tx_count != f->blocks[i].tx_count)
@@ -418,7 +450,7 @@ static int parse_root(const cJSON *root, cx_fixture *f, cx_error *err) {
     return cx_error_set(err, CX_ENOMEM, "out of memory loading blocks");
   const cJSON *it;
   cJSON_ArrayForEach(it, blocks) {
-    rc = load_block(it, f->n_blocks, &f->blocks[f->n_blocks], err);
+    rc = load_block(it, f->n_blocks, f->blocks, err);
     f->n_blocks++; /* counted even on failure so free releases it */
     if (rc)
       return rc;
@@ -553,6 +585,23 @@ void cx_fixture_free(cx_fixture *f) {
   free(f->accounts);
   free(f->kv);
   free(f);
+}
+
+bool cx_fixture_canonical(const cx_fixture *f, size_t i) {
+  if (f->n_blocks == 0)
+    return false;
+  /* Parents precede their children: walk up from the last block. */
+  int64_t b = (int64_t)f->n_blocks - 1;
+  while (b > (int64_t)i)
+    b = f->blocks[b].parent;
+  return b == (int64_t)i;
+}
+
+bool cx_fixture_is_tree(const cx_fixture *f) {
+  for (size_t i = 0; i < f->n_blocks; i++)
+    if (f->blocks[i].parent != (int64_t)i - 1)
+      return true;
+  return false;
 }
 
 void cx_fixture_block_view(const cx_fixture *f, size_t i, cx_block *out) {

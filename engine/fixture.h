@@ -11,8 +11,11 @@
  *    keys (the file order is kept);
  *  - blocks[i].txs[j] points at blocks[i].tx_lens[j] bytes inside
  *    blocks[i].arena (never NULL, even for an empty transaction);
+ *  - blocks[i].parent is -1 (the genesis) or an index below i, and
+ *    blocks[i].height is its parent's height + 1 (SPEC section 9); a
+ *    fixture without "parent" fields is one linear chain (parent i - 1);
  *  - when has_expect, expect[i] exists for every block i, with
- *    expect[i].height == i + 1.
+ *    expect[i].height == blocks[i].height.
  * All functions are thread-safe on distinct fixtures; a fixture may be
  * read from several threads at once.
  */
@@ -30,6 +33,8 @@
 
 /* One block of wire transactions. */
 typedef struct cx_fixture_block {
+  int64_t parent;    /* index of the parent block, -1: the genesis */
+  uint64_t height;   /* the parent's height + 1 */
   size_t tx_count;
   uint8_t **txs;     /* txs[j] points into arena, never NULL */
   size_t *tx_lens;
@@ -79,6 +84,14 @@ int cx_fixture_load(const char *path, cx_fixture **out, cx_error *err);
 
 /* Releases a fixture and everything it owns. NULL is a no-op. */
 void cx_fixture_free(cx_fixture *f);
+
+/* True when block i lies on the canonical chain: the path from the
+ * genesis to the last block (SPEC section 9). */
+bool cx_fixture_canonical(const cx_fixture *f, size_t i);
+
+/* True when some block has a parent other than the block just before it
+ * (the fixture is a tree, not one linear chain). */
+bool cx_fixture_is_tree(const cx_fixture *f);
 
 /* Fills *out with a view of block i (borrowed from f, valid until
  * cx_fixture_free). i must be below f->n_blocks. */

@@ -458,6 +458,8 @@ int cx_fixture_generate(const cx_fixture_gen_params *p, cx_fixture **out,
     f->has_expect = p->compute_expect;
   }
   for (uint64_t i = 0; i < p->blocks && !rc; i++) {
+    f->blocks[i].parent = (int64_t)i - 1; /* one linear chain */
+    f->blocks[i].height = (uint64_t)i + 1;
     rc = gen_block(g, &f->blocks[i], err);
     f->n_blocks++;
     if (!rc && ref)

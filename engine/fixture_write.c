@@ -104,7 +104,11 @@ int cx_fixture_write(FILE *out, const cx_fixture *f, cx_error *err) {
         out);
   for (size_t i = 0; i < f->n_blocks; i++) {
     const cx_fixture_block *b = &f->blocks[i];
-    fprintf(out, "%s\n    {\"txs\": [", i ? "," : "");
+    if (b->parent != (int64_t)i - 1)
+      fprintf(out, "%s\n    {\"parent\": %lld, \"txs\": [", i ? "," : "",
+              (long long)b->parent);
+    else
+      fprintf(out, "%s\n    {\"txs\": [", i ? "," : "");
     for (size_t j = 0; j < b->tx_count; j++) {
       fputs(j ? ",\n      \"" : "\n      \"", out);
       put_hex(out, b->txs[j], b->tx_lens[j]);

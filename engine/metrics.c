@@ -70,6 +70,19 @@ static void write_engine(const cx_engine *e, FILE *f) {
           (unsigned long long)ld(&s->verify_gpu_items));
   fprintf(f, "chainexec_verify_signatures_total{backend=\"cpu\"} %llu\n",
           (unsigned long long)ld(&s->verify_cpu_items));
+  one(f, "chainexec_speculative_executions_total", "counter",
+      "Blocks executed on a parent without committing (execute_on).",
+      ld(&s->spec_executed));
+  one(f, "chainexec_speculative_blocks", "gauge",
+      "Speculative blocks held in memory.", ld(&s->spec_held));
+  one(f, "chainexec_speculative_bytes", "gauge",
+      "Memory held by speculative blocks, in bytes.", ld(&s->spec_bytes));
+  one(f, "chainexec_head_changes_total", "counter",
+      "Forkchoice and revert calls that changed the committed chain.",
+      ld(&s->head_changes));
+  one(f, "chainexec_reverted_blocks_total", "counter",
+      "Committed blocks reverted by forkchoice or revert.",
+      ld(&s->reverted_blocks));
   family(f, "chainexec_stage_seconds_total", "counter",
          "Wall time spent in each pipeline stage of committed blocks.");
   for (int i = 0; i < CX_STAGES; i++)

@@ -222,31 +222,33 @@ int cx_work_prepare(cx_engine *e, cx_block_work *w, const cx_block *in,
 
 /* --- Execute ------------------------------------------------------------- */
 
-/* Base state for the executor: the previous block's sorted write set (when
- * its commit may still be in flight) over a committed snapshot. */
-typedef struct base_reader {
-  const cx_snapshot *snap;
-  const cx_entry *overlay;
-  size_t n_overlay;
-} base_reader;
-
-static int base_read(void *ctx, const cx_key *key, uint64_t *v0,
-                     uint64_t *v1) {
-  const base_reader *r = ctx;
-  size_t lo = 0, hi = r->n_overlay;
+/* Binary search of one sorted overlay; true when key is in it. */
+static bool overlay_find(const cx_overlay *o, const cx_key *key, uint64_t *v0,
+                         uint64_t *v1) {
+  size_t lo = 0, hi = o->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = cx_key_cmp(&r->overlay[mid].key, key);
+    int c = cx_key_cmp(&o->entries[mid].key, key);
     if (c == 0) {
-      *v0 = r->overlay[mid].v0;
-      *v1 = r->overlay[mid].v1;
-      return CX_OK;
+      *v0 = o->entries[mid].v0;
+      *v1 = o->entries[mid].v1;
+      return true;
     }
     if (c < 0)
       lo = mid + 1;
     else
       hi = mid;
   }
+  return false;
+}
+
+int cx_base_read(void *ctx, const cx_key *key, uint64_t *v0, uint64_t *v1) {
+  const cx_base_reader *r = ctx;
+  for (size_t i = 0; i < r->n_overlays; i++)
+    if (overlay_find(&r->overlays[i], key, v0, v1))
+      return CX_OK;
+  if (r->view != NULL)
+    return cx_view_read(r->view, key, v0, v1);
   return cx_snapshot_read(r->snap, key, v0, v1);
 }
 
@@ -267,6 +269,28 @@ static int keep_writes(cx_block_work *w, const cx_exec_output *xo,
   return CX_OK;
 }
 
+int cx_work_execute_with(cx_engine *e, cx_block_work *w,
+                         const cx_base_reader *r, cx_error *err) {
+  double t0 = cx_now_s();
+  cx_exec_input xi = {w->n, w->txs, w->sig_ok,
+                      (const uint8_t(*)[20])w->senders};
+  cx_exec_output xo;
+  memset(&xo, 0, sizeof xo);
+  xo.statuses = w->statuses;
+  int rc = cx_executor_run(e->exec, &xi, cx_base_read, (void *)r, &xo, err);
+  if (rc == CX_OK)
+    rc = keep_writes(w, &xo, err);
+  if (rc != CX_OK)
+    return rc;
+  w->counters.executions = xo.counters.executions;
+  w->counters.reexecutions = xo.counters.reexecutions;
+  w->counters.validation_failures = xo.counters.validation_failures;
+  w->counters.dependency_waits = xo.counters.dependency_waits;
+  w->counters.parallel = xo.counters.path == CX_EXEC_PARALLEL;
+  w->counters.execute_s = cx_now_s() - t0;
+  return CX_OK;
+}
+
 int cx_work_execute(cx_engine *e, cx_block_work *w, uint64_t base,
                     const cx_block_work *prev, cx_error *err) {
   double t0 = cx_now_s();
@@ -282,26 +306,14 @@ int cx_work_execute(cx_engine *e, cx_block_work *w, uint64_t base,
                         e->db_path, (unsigned long long)h,
                         (unsigned long long)base);
   }
-  base_reader r = {snap, prev ? prev->writes : NULL,
-                   prev ? prev->n_writes : 0};
-  cx_exec_input xi = {w->n, w->txs, w->sig_ok,
-                      (const uint8_t(*)[20])w->senders};
-  cx_exec_output xo;
-  memset(&xo, 0, sizeof xo);
-  xo.statuses = w->statuses;
-  int rc = cx_executor_run(e->exec, &xi, base_read, &r, &xo, err);
+  /* The previous block's sorted write set (its commit may still be in
+   * flight) over the committed snapshot. */
+  cx_overlay ov = {prev ? prev->writes : NULL, prev ? prev->n_writes : 0};
+  cx_base_reader r = {snap, NULL, &ov, prev ? 1 : 0};
+  int rc = cx_work_execute_with(e, w, &r, err);
   cx_snapshot_release(snap);
-  if (rc == CX_OK)
-    rc = keep_writes(w, &xo, err);
-  if (rc != CX_OK)
-    return rc;
-  w->counters.executions = xo.counters.executions;
-  w->counters.reexecutions = xo.counters.reexecutions;
-  w->counters.validation_failures = xo.counters.validation_failures;
-  w->counters.dependency_waits = xo.counters.dependency_waits;
-  w->counters.parallel = xo.counters.path == CX_EXEC_PARALLEL;
-  w->counters.execute_s = cx_now_s() - t0;
-  return CX_OK;
+  w->counters.execute_s = cx_now_s() - t0; /* the snapshot included */
+  return rc;
 }
 
 /* --- Roots and commit ---------------------------------------------------- */
@@ -350,7 +362,7 @@ static void add(atomic_uint_fast64_t *c, uint64_t v) {
   atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
 
-void cx_work_publish(cx_engine *e, cx_block_work *w, cx_block_result *out) {
+void cx_work_result(cx_block_work *w, cx_block_result *out) {
   const cx_block_record *rec = &w->rec;
   memset(out, 0, sizeof *out);
   out->height = rec->height;
@@ -363,7 +375,11 @@ void cx_work_publish(cx_engine *e, cx_block_work *w, cx_block_result *out) {
   memcpy(out->state_root, rec->state_root, 32);
   memcpy(out->status_counts, rec->status_counts, sizeof out->status_counts);
   out->counters = w->counters;
+}
 
+void cx_work_publish(cx_engine *e, cx_block_work *w, cx_block_result *out) {
+  const cx_block_record *rec = &w->rec;
+  cx_work_result(w, out);
   cx_engine_stats *st = &e->stats;
   const cx_block_counters *c = &w->counters;
   atomic_store_explicit(&st->height, rec->height, memory_order_relaxed);
@@ -385,6 +401,10 @@ void cx_work_publish(cx_engine *e, cx_block_work *w, cx_block_result *out) {
   add_ns(&st->stage_ns[CX_STAGE_EXECUTE], c->execute_s);
   add_ns(&st->stage_ns[CX_STAGE_ROOTS], c->roots_s);
   add_ns(&st->stage_ns[CX_STAGE_COMMIT], c->commit_s);
+  /* The head moved: speculative chains resting below the new retention
+   * floor can no longer become canonical. */
+  if (e->branches.n > 0)
+    cx_engine_branches_pruned(e);
 }
 
 void cx_work_abandon(cx_engine *e, cx_block_work *w) {

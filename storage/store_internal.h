@@ -1,8 +1,9 @@
 /* Internal state of a cx_store and a cx_snapshot (storage/ only).
  *
  * Invariants of cx_store:
- *   - env is open with MDB_NOTLS; dbi[] are valid handles of the four
- *     tables for the life of the store.
+ *   - env is open with MDB_NOTLS; dbi[] are valid handles of the six
+ *     tables for the life of the store (schema 3; a schema-2 store opened
+ *     by the integrity check has no undo table and schema == 2).
  *   - height, has_genesis, genesis_root, state_root equal what `meta` holds
  *     in the last committed transaction; they change only after a commit
  *     returned success (a failed commit leaves them untouched).
@@ -36,8 +37,12 @@ enum cx_table {
   CX_TABLE_BLOCKS = 2,
   CX_TABLE_META = 3,
   CX_TABLE_STATUSES = 4,
-  CX_TABLE_COUNT = 5
+  CX_TABLE_UNDO = 5,
+  CX_TABLE_COUNT = 6
 };
+
+/* Tables of a schema-2 store (no undo). */
+#define CX_TABLE_COUNT_SCHEMA2 5
 
 extern const char *const cx_table_names[CX_TABLE_COUNT];
 
@@ -55,6 +60,11 @@ struct cx_store {
   pthread_cond_t cond;
   unsigned pins;
   bool growing;
+  uint32_t schema;     /* schema found at open (2 only in the check) */
+  bool legacy_ok;      /* a read-only open may see schema 2 (the check) */
+  uint64_t undo_first; /* lowest height with an undo row; 0: none */
+  uint8_t *undo_buf;   /* writer's scratch for a block's undo payload */
+  size_t undo_cap;
 };
 
 struct cx_snapshot {
@@ -63,7 +73,70 @@ struct cx_snapshot {
   MDB_dbi acc, kv;
   uint64_t height;
   uint8_t state_root[32];
+  uint64_t floor; /* retention floor as of this snapshot */
 };
+
+/* The retention floor at `height` given the lowest undo row (0: none):
+ * see cx_store_retention_floor(). */
+uint64_t cx_store_floor_of(const cx_store *s, uint64_t height,
+                           uint64_t undo_first);
+
+/* Lowest height with an undo row in txn (0 when none) into *out; LMDB
+ * code. */
+int cx_store_undo_first(const cx_store *s, MDB_txn *txn, uint64_t *out);
+
+/* CX_ECORRUPT for a damaged record: names the table, the key in hex and
+ * what is wrong, and says what to do. Returns CX_ECORRUPT. */
+int cx_store_corrupt(const cx_store *s, enum cx_table t, const void *key,
+                     size_t klen, const char *what, cx_error *err);
+
+/* Reads and unseals meta[name] into out (exactly len payload bytes). 1
+ * when absent, 0 when read, a cx code (CX_ECORRUPT naming the key) on a
+ * wrong width or checksum or an LMDB failure. */
+int cx_store_meta_get(const cx_store *s, MDB_txn *txn, const char *name,
+                      void *out, size_t len, cx_error *err);
+
+/* Point read of a state key in txn (absent: zeros); checks width and
+ * checksum (CX_ECORRUPT naming table and key). */
+int cx_store_read_entry(const cx_store *s, MDB_txn *txn, const cx_key *key,
+                        uint64_t *v0, uint64_t *v1, cx_error *err);
+
+/* One entry of a read overlay: the state of a key at an earlier height. */
+typedef struct cx_overlay_item {
+  cx_key key;
+  uint64_t v0, v1;
+  uint64_t h;   /* the block whose undo data gave it (while building) */
+  bool present; /* false: the key did not exist at that height */
+} cx_overlay_item;
+
+/* Builds the overlay that turns the state of txn (at height `top`) into
+ * the state at `height` <= top: from the undo rows height+1..top, for
+ * each key the value before the lowest of them that wrote it. Sorted by
+ * cx_key_cmp. *out is malloc'ed (free it); *n its length. CX_OK,
+ * CX_ECORRUPT (a damaged or missing undo row), CX_ENOMEM. */
+int cx_store_overlay(const cx_store *s, MDB_txn *txn, uint64_t height,
+                     uint64_t top, cx_overlay_item **out, size_t *n,
+                     cx_error *err);
+
+/* Binary search of key in an overlay; NULL when absent. */
+const cx_overlay_item *cx_overlay_find(const cx_overlay_item *ov, size_t n,
+                                       const cx_key *key);
+
+/* state_root at `height` as txn sees it: the block row's (checked), or
+ * the genesis root at 0. */
+int cx_store_root_at(const cx_store *s, MDB_txn *txn, uint64_t height,
+                     uint8_t out[32], cx_error *err);
+
+/* Reads and unseals the undo row of `height` in txn: *p, *len get its
+ * payload (inside the map). CX_ENOTFOUND when absent, CX_ECORRUPT. */
+int cx_store_undo_row(const cx_store *s, MDB_txn *txn, uint64_t height,
+                      const uint8_t **p, size_t *len, cx_error *err);
+
+/* Schema-2 -> 3 migration inside an open write transaction
+ * (store_migrate.c): seals every record, creates the undo table, records
+ * schema 3. 0, an LMDB code (MDB_MAP_FULL: grow and retry), or a negated
+ * cx code with err set. */
+int cx_store_migrate_txn(cx_store *s, MDB_txn *txn, cx_error *err);
 
 /* Translates an LMDB or errno code `rc` into a cx code, with a message
  * naming the path, `what` was being done, and what a person can do.
@@ -94,6 +167,17 @@ int cx_store_adopt_map(cx_store *s, cx_error *err);
  * no directory, and an environment without tables is refused with
  * CX_ENOTFOUND. For the child of cx_store_verify(). */
 cx_store *cx_store_open_existing(const cx_store_config *cfg, cx_error *err);
+
+/* Hint of a read-only open of a schema-2 store: the command that migrates
+ * it. */
+#define CX_STORE_MIGRATE_HINT                                                  \
+  "migrate it in place with `chainexec migrate --db DIR` (it opens the "    \
+  "store writable once)"
+
+/* Test and benchmark helper (store_migrate.c): rewrites the closed store
+ * at path in the schema-2 layout (unseals every record, drops the undo
+ * table, records schema 2), as a schema-2 build would have left it. */
+int cx_store_test_write_schema2(const char *path, cx_error *err);
 
 /* The integrity walk (store_walk.c): reads every table and checks it
  * against the schema and the roots. CX_OK, CX_ECORRUPT naming the table

@@ -12,7 +12,10 @@
 #define CX_MIB ((size_t)1 << 20)
 
 const char *const cx_table_names[CX_TABLE_COUNT] = {
-    "accounts", "kv", "blocks", "meta", "statuses"};
+    "accounts", "kv", "blocks", "meta", "statuses", "undo"};
+
+/* open_db(): the migration needs a bigger map (grow, then retry). */
+#define OPEN_GROW (-2)
 
 void cx_store_config_default(cx_store_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -20,6 +23,7 @@ void cx_store_config_default(cx_store_config *cfg) {
   cfg->max_readers = 126;
   cfg->growth_wait_ms = 30000;
   cfg->durability = CX_DURABILITY_SYNC;
+  cfg->undo_retention = 256;
 }
 
 static void fill_defaults(cx_store_config *c) {
@@ -60,29 +64,18 @@ static unsigned env_flags(const cx_store_config *cfg) {
   return f;
 }
 
-/* Reads meta[name] into out (exactly len bytes). 1 when absent, 0 when
- * read, a cx code on a wrong width or LMDB failure. */
 static int meta_read(cx_store *s, MDB_txn *txn, const char *name, void *out,
                      size_t len, cx_error *err) {
-  MDB_val k = cx_codec_meta_key(name), v;
-  int rc = mdb_get(txn, s->dbi[CX_TABLE_META], &k, &v);
-  if (rc == MDB_NOTFOUND)
-    return 1;
-  if (rc != 0)
-    return cx_store_fail(s, rc, "reading meta", err);
-  if (v.mv_size != len)
-    return cx_error_set(err, CX_ECORRUPT,
-                        "%s: meta \"%s\" is %zu bytes, expected %zu; the store "
-                        "is damaged: restore it from a backup or replay the "
-                        "chain into a new directory",
-                        s->path, name, v.mv_size, len);
-  memcpy(out, v.mv_data, len);
-  return CX_OK;
+  return cx_store_meta_get(s, txn, name, out, len, err);
 }
 
+/* Puts a sealed meta value (payload of at most 32 bytes). */
 static int meta_put(cx_store *s, MDB_txn *txn, const char *name, const void *p,
                     size_t len) {
-  MDB_val k = cx_codec_meta_key(name), v = cx_codec_val(p, len);
+  uint8_t buf[32 + CX_CRC_LEN];
+  MDB_val k = cx_codec_meta_key(name);
+  memcpy(buf, p, len);
+  MDB_val v = cx_codec_seal(&k, buf, len);
   return mdb_put(txn, s->dbi[CX_TABLE_META], &k, &v, 0);
 }
 
@@ -96,13 +89,41 @@ static int create_tables(cx_store *s, MDB_txn *txn, cx_error *err) {
   uint8_t schema[4], height[8];
   cx_codec_put_u32le(schema, CX_STORE_SCHEMA_VERSION);
   cx_codec_put_u64le(height, 0);
-  int rc = meta_put(s, txn, CX_META_FORMAT, CX_META_FORMAT_VALUE,
-                    strlen(CX_META_FORMAT_VALUE));
+  /* "format" stays bare: it is how any build recognises the directory. */
+  MDB_val fk = cx_codec_meta_key(CX_META_FORMAT),
+          fv = cx_codec_val(CX_META_FORMAT_VALUE, strlen(CX_META_FORMAT_VALUE));
+  int rc = mdb_put(txn, s->dbi[CX_TABLE_META], &fk, &fv, 0);
   if (rc == 0)
     rc = meta_put(s, txn, CX_META_SCHEMA, schema, sizeof schema);
   if (rc == 0)
     rc = meta_put(s, txn, CX_META_HEIGHT, height, sizeof height);
   return rc ? cx_store_fail(s, rc, "writing the schema marker", err) : CX_OK;
+}
+
+/* The schema recorded in meta: 4 bare bytes up to schema 2, a sealed u32
+ * from schema 3 on. */
+static int read_schema(cx_store *s, MDB_txn *txn, uint32_t *schema,
+                       cx_error *err) {
+  MDB_val k = cx_codec_meta_key(CX_META_SCHEMA), v;
+  int rc = mdb_get(txn, s->dbi[CX_TABLE_META], &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return cx_error_set(err, CX_ECORRUPT,
+                        "%s: meta has no schema version; "
+                        "the store is damaged: replay the chain into a new "
+                        "directory",
+                        s->path);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "reading the schema marker", err);
+  size_t len;
+  if (v.mv_size == 4 && cx_codec_get_u32le(v.mv_data) < 3) {
+    *schema = cx_codec_get_u32le(v.mv_data);
+    return CX_OK;
+  }
+  if (!cx_codec_unseal(&k, &v, &len) || len != 4)
+    return cx_store_corrupt(s, CX_TABLE_META, k.mv_data, k.mv_size,
+                            "the schema version is damaged", err);
+  *schema = cx_codec_get_u32le(v.mv_data);
+  return CX_OK;
 }
 
 static int check_schema(cx_store *s, MDB_txn *txn, cx_error *err) {
@@ -118,21 +139,21 @@ static int check_schema(cx_store *s, MDB_txn *txn, cx_error *err) {
                         "store (no \"%s\" marker); use an empty or chainexec "
                         "directory",
                         s->path, CX_META_FORMAT_VALUE);
-  uint8_t b[4];
-  rc = meta_read(s, txn, CX_META_SCHEMA, b, sizeof b, err);
-  if (rc == 1)
-    return cx_error_set(err, CX_ECORRUPT,
-                        "%s: meta has no schema version; "
-                        "the store is damaged: replay the chain into a new "
-                        "directory",
-                        s->path);
+  uint32_t schema = 0;
+  rc = read_schema(s, txn, &schema, err);
   if (rc != CX_OK)
     return rc;
-  uint32_t schema = cx_codec_get_u32le(b);
-  if (schema != CX_STORE_SCHEMA_VERSION)
+  s->schema = schema;
+  if (schema == 2 && s->cfg.read_only && !s->legacy_ok)
+    return cx_error_set(err, CX_EVERSION,
+                        "%s was written with store schema 2; this build reads "
+                        "schema %u, and a read-only open cannot convert it: "
+                        CX_STORE_MIGRATE_HINT,
+                        s->path, CX_STORE_SCHEMA_VERSION);
+  if (schema != CX_STORE_SCHEMA_VERSION && schema != 2)
     return cx_error_set(err, CX_EVERSION,
                         "%s was written with store schema %u; this build reads "
-                        "schema %u only; %s",
+                        "schema %u (and migrates schema 2); %s",
                         s->path, schema, CX_STORE_SCHEMA_VERSION,
                         schema > CX_STORE_SCHEMA_VERSION
                             ? "use a newer chainexec"
@@ -156,7 +177,9 @@ static int open_tables(cx_store *s, MDB_txn *txn, cx_error *err) {
   rc = check_schema(s, txn, err);
   if (rc != CX_OK)
     return rc;
-  for (int t = 0; t < CX_TABLE_COUNT; t++) {
+  /* A schema-2 store has no undo table yet (the migration creates it). */
+  int tables = s->schema == 2 ? CX_TABLE_COUNT_SCHEMA2 : CX_TABLE_COUNT;
+  for (int t = 0; t < tables; t++) {
     if (t == CX_TABLE_META)
       continue;
     rc = mdb_dbi_open(txn, cx_table_names[t], 0, &s->dbi[t]);
@@ -185,11 +208,12 @@ static int check_last_block(cx_store *s, MDB_txn *txn, cx_error *err) {
   if (rc != 0 && rc != MDB_NOTFOUND)
     return cx_store_fail(s, rc, "reading the block rows", err);
   cx_codec_put_u64be(key, s->height);
+  size_t len = 0;
   bool ok =
       rc == MDB_NOTFOUND
           ? s->height == 0
           : k.mv_size == 8 && memcmp(k.mv_data, key, 8) == 0 &&
-                v.mv_size == CX_BLOCK_ROW_LEN &&
+                cx_codec_unseal(&k, &v, &len) && len == CX_BLOCK_ROW_LEN &&
                 memcmp((const uint8_t *)v.mv_data + CX_BLOCK_ROW_STATE_ROOT,
                        s->state_root, 32) == 0;
   if (!ok)
@@ -227,6 +251,9 @@ static int recover(cx_store *s, MDB_txn *txn, size_t *recorded_map,
   if (rc > 1)
     return rc;
   *recorded_map = rc == 0 ? (size_t)cx_codec_get_u64le(b) : 0;
+  rc = cx_store_undo_first(s, txn, &s->undo_first);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "reading the undo rows", err);
   return check_last_block(s, txn, err);
 }
 
@@ -251,6 +278,8 @@ static int open_db(cx_store *s, bool create, size_t *recorded_map,
     mdb_txn_abort(txn);
     return cx_store_fail(s, rc, "reading the main table", err);
   }
+  if (st.ms_entries == 0)
+    s->schema = CX_STORE_SCHEMA_VERSION;
   if (st.ms_entries == 0 && !create)
     rc = cx_error_set(err, CX_ENOTFOUND, "%s: no chainexec store here yet",
                       s->path);
@@ -258,13 +287,31 @@ static int open_db(cx_store *s, bool create, size_t *recorded_map,
     rc = create_tables(s, txn, err);
   else
     rc = open_tables(s, txn, err);
-  if (rc == CX_OK && st.ms_entries != 0)
+  /* A schema-2 store is converted in this same transaction: after a crash
+   * it is either still schema 2, untouched, or wholly schema 3. */
+  if (rc == CX_OK && s->schema == 2 && !s->cfg.read_only) {
+    rc = cx_store_migrate_txn(s, txn, err);
+    if (rc == MDB_MAP_FULL) {
+      mdb_txn_abort(txn);
+      return OPEN_GROW;
+    }
+    if (rc < 0 && rc > -100) /* a negated cx code, err set */
+      rc = -rc;
+    else if (rc != 0) /* an LMDB code */
+      rc = cx_store_fail(s, rc, "migrating the store to schema 3", err);
+    else
+      s->schema = CX_STORE_SCHEMA_VERSION;
+  }
+  /* The integrity check of a schema-2 store looks at its pages only. */
+  if (rc == CX_OK && st.ms_entries != 0 && s->schema != 2)
     rc = recover(s, txn, recorded_map, err);
   if (rc != CX_OK) {
     mdb_txn_abort(txn);
     return rc;
   }
   rc = mdb_txn_commit(txn);
+  if (rc == MDB_MAP_FULL)
+    return OPEN_GROW;
   return rc ? cx_store_fail(s, rc, "committing the open transaction", err)
             : CX_OK;
 }
@@ -343,7 +390,7 @@ static int init_sync(cx_store *s, cx_error *err) {
 }
 
 static cx_store *open_store(const cx_store_config *cfg, bool create,
-                            cx_error *err) {
+                            bool legacy_ok, cx_error *err) {
   if (!cfg || !cfg->path || !*cfg->path) {
     cx_error_set(err, CX_EINVAL, "store: no path given");
     return NULL;
@@ -363,6 +410,7 @@ static cx_store *open_store(const cx_store_config *cfg, bool create,
     return NULL;
   }
   s->path = path;
+  s->legacy_ok = legacy_ok;
   s->cfg = *cfg;
   s->cfg.path = path;
   fill_defaults(&s->cfg);
@@ -378,6 +426,11 @@ static cx_store *open_store(const cx_store_config *cfg, bool create,
     rc = open_env(s, err);
   if (rc == CX_OK)
     rc = open_db(s, create, &recorded_map, err);
+  while (rc == OPEN_GROW) {
+    rc = cx_store_grow_map(s, err);
+    if (rc == CX_OK)
+      rc = open_db(s, create, &recorded_map, err);
+  }
   /* A grown map is recorded in meta; start from it so the next big block
    * does not have to grow again step by step. */
   if (rc == CX_OK && recorded_map > s->map_size) {
@@ -395,11 +448,11 @@ static cx_store *open_store(const cx_store_config *cfg, bool create,
 }
 
 cx_store *cx_store_open(const cx_store_config *cfg, cx_error *err) {
-  return open_store(cfg, true, err);
+  return open_store(cfg, true, false, err);
 }
 
 cx_store *cx_store_open_existing(const cx_store_config *cfg, cx_error *err) {
-  return open_store(cfg, false, err);
+  return open_store(cfg, false, true, err);
 }
 
 void cx_store_close(cx_store *s) {
@@ -409,6 +462,7 @@ void cx_store_close(cx_store *s) {
     mdb_env_close(s->env);
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->cond);
+  free(s->undo_buf);
   free(s->path);
   free(s);
 }

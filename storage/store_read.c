@@ -6,33 +6,57 @@
 
 #include "store_codec.h"
 #include "store_internal.h"
+#include "store_undo.h"
 
-static int corrupt_value(const char *path, const cx_key *k, size_t size,
-                         cx_error *err) {
+int cx_store_corrupt(const cx_store *s, enum cx_table t, const void *key,
+                     size_t klen, const char *what, cx_error *err) {
+  char hex[2 * 64 + 1];
+  cx_codec_hex(key, klen > 64 ? 64 : klen, hex);
   return cx_error_set(err, CX_ECORRUPT,
-                      "%s: a stored %s value is %zu bytes; the store is "
-                      "damaged: restore it or replay the chain",
-                      path, k->kind == CX_ENTRY_ACCOUNT ? "account" : "kv",
-                      size);
+                      "%s: table \"%s\", key %s: %s; the store is damaged: "
+                      CX_STORE_DAMAGED_ACTION,
+                      s->path, cx_table_names[t], hex, what);
 }
 
-/* Point read in txn: 0 with zeros for an absent key, else LMDB/cx code
- * via err. */
-static int read_entry(const cx_store *s, MDB_txn *txn, MDB_dbi acc, MDB_dbi kv,
-                      const cx_key *key, uint64_t *v0, uint64_t *v1,
-                      cx_error *err) {
+int cx_store_read_entry(const cx_store *s, MDB_txn *txn, const cx_key *key,
+                        uint64_t *v0, uint64_t *v1, cx_error *err) {
   MDB_val k, v;
   if (!key || !v0 || !v1 || !cx_codec_entry_key(key, &k))
     return cx_error_set(err, CX_EINVAL, "read: NULL argument or bad key kind");
-  int rc = mdb_get(txn, key->kind == CX_ENTRY_ACCOUNT ? acc : kv, &k, &v);
+  enum cx_table t =
+      key->kind == CX_ENTRY_ACCOUNT ? CX_TABLE_ACCOUNTS : CX_TABLE_KV;
+  int rc = mdb_get(txn, s->dbi[t], &k, &v);
   if (rc == MDB_NOTFOUND) {
     *v0 = *v1 = 0;
     return CX_OK;
   }
   if (rc != 0)
     return cx_store_fail(s, rc, "reading a value", err);
-  if (!cx_codec_decode_value(key->kind, &v, v0, v1))
-    return corrupt_value(s->path, key, v.mv_size, err);
+  if (!cx_codec_decode_value(key->kind, &k, &v, v0, v1))
+    return cx_store_corrupt(s, t, k.mv_data, k.mv_size,
+                            "the stored value fails its checksum or width",
+                            err);
+  return CX_OK;
+}
+
+int cx_store_meta_get(const cx_store *s, MDB_txn *txn, const char *name,
+                      void *out, size_t len, cx_error *err) {
+  MDB_val k = cx_codec_meta_key(name), v;
+  int rc = mdb_get(txn, s->dbi[CX_TABLE_META], &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return 1;
+  if (rc != 0)
+    return cx_store_fail(s, rc, "reading meta", err);
+  size_t got;
+  if (!cx_codec_unseal(&k, &v, &got) || got != len) {
+    char what[96];
+    snprintf(what, sizeof what,
+             "the value (%zu bytes, expected %zu and a checksum) is damaged",
+             v.mv_size, len + CX_CRC_LEN);
+    return cx_store_corrupt(s, CX_TABLE_META, k.mv_data, k.mv_size, what,
+                            err);
+  }
+  memcpy(out, v.mv_data, len);
   return CX_OK;
 }
 
@@ -44,14 +68,39 @@ int cx_store_get(cx_store *s, const cx_key *key, uint64_t *v0, uint64_t *v1,
   int rc = cx_store_read_begin(s, &txn, err);
   if (rc != CX_OK)
     return rc;
-  rc = read_entry(s, txn, s->dbi[CX_TABLE_ACCOUNTS], s->dbi[CX_TABLE_KV], key,
-                  v0, v1, err);
+  rc = cx_store_read_entry(s, txn, key, v0, v1, err);
   cx_store_read_end(s, txn);
   return rc;
 }
 
-/* Reads the value stored under `height` in a per-block table into out,
- * which must hold exactly `len` bytes (else the store is damaged). `what`
+/* Reads and unseals the value under `height` of a per-block table in txn:
+ * *p, *len get the payload. CX_ENOTFOUND (message: `what` at height),
+ * CX_ECORRUPT naming the table and key. */
+static int height_row(const cx_store *s, MDB_txn *txn, enum cx_table table,
+                      uint64_t height, const char *what, const uint8_t **p,
+                      size_t *len, cx_error *err) {
+  uint8_t key[8];
+  cx_codec_put_u64be(key, height);
+  MDB_val k = cx_codec_val(key, 8), v;
+  int rc = mdb_get(txn, s->dbi[table], &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return cx_error_set(err, CX_ENOTFOUND, "%s: no %s %llu stored", s->path,
+                        what, (unsigned long long)height);
+  if (rc != 0) {
+    char doing[96];
+    snprintf(doing, sizeof doing, "reading the %s %llu", what,
+             (unsigned long long)height);
+    return cx_store_fail(s, rc, doing, err);
+  }
+  if (!cx_codec_unseal(&k, &v, len))
+    return cx_store_corrupt(s, table, key, 8, "the row fails its checksum",
+                            err);
+  *p = v.mv_data;
+  return CX_OK;
+}
+
+/* Reads the payload under `height` of a per-block table into out, which
+ * must hold exactly `len` bytes (else the store is damaged). `what`
  * names the row in messages ("block row", "statuses of block"). */
 static int read_height_row(cx_store *s, enum cx_table table, uint64_t height,
                            const char *what, void *out, size_t len,
@@ -60,27 +109,82 @@ static int read_height_row(cx_store *s, enum cx_table table, uint64_t height,
   int rc = cx_store_read_begin(s, &txn, err);
   if (rc != CX_OK)
     return rc;
-  uint8_t key[8];
-  cx_codec_put_u64be(key, height);
-  MDB_val k = cx_codec_val(key, 8), v;
-  rc = mdb_get(txn, s->dbi[table], &k, &v);
-  if (rc == MDB_NOTFOUND)
-    rc = cx_error_set(err, CX_ENOTFOUND, "%s: no %s %llu stored", s->path,
-                      what, (unsigned long long)height);
-  else if (rc != 0) {
-    char doing[96];
-    snprintf(doing, sizeof doing, "reading the %s %llu", what,
-             (unsigned long long)height);
-    rc = cx_store_fail(s, rc, doing, err);
-  } else if (v.mv_size != len)
-    rc = cx_error_set(err, CX_ECORRUPT,
-                      "%s: %s %llu is %zu bytes, expected %zu; the store is "
-                      "damaged: replay the chain",
-                      s->path, what, (unsigned long long)height, v.mv_size,
-                      len);
-  else
-    memcpy(out, v.mv_data, len);
+  const uint8_t *p;
+  size_t got;
+  rc = height_row(s, txn, table, height, what, &p, &got, err);
+  if (rc == CX_OK && got != len) {
+    uint8_t key[8];
+    char why[96];
+    cx_codec_put_u64be(key, height);
+    snprintf(why, sizeof why, "the row holds %zu bytes, expected %zu", got,
+             len);
+    rc = cx_store_corrupt(s, table, key, 8, why, err);
+  } else if (rc == CX_OK)
+    memcpy(out, p, len);
   cx_store_read_end(s, txn);
+  return rc;
+}
+
+int cx_store_undo_row(const cx_store *s, MDB_txn *txn, uint64_t height,
+                      const uint8_t **p, size_t *len, cx_error *err) {
+  int rc = height_row(s, txn, CX_TABLE_UNDO, height,
+                      "undo data of the block at height", p, len, err);
+  if (rc == CX_ENOTFOUND) {
+    uint8_t key[8];
+    cx_codec_put_u64be(key, height);
+    return cx_store_corrupt(s, CX_TABLE_UNDO, key, 8,
+                            "the undo data of this block is missing", err);
+  }
+  if (rc != CX_OK)
+    return rc;
+  /* Structure: a count, then well-formed entries in strict key order. */
+  cx_undo_iter it;
+  cx_undo_item item[2];
+  const cx_undo_item *prev = NULL;
+  int got = cx_undo_iter_init(&it, *p, *len) ? 1 : -1;
+  for (int i = 0; got == 1; i ^= 1) {
+    got = cx_undo_next(&it, prev, &item[i]);
+    prev = &item[i];
+  }
+  if (got != 0) {
+    uint8_t key[8];
+    cx_codec_put_u64be(key, height);
+    return cx_store_corrupt(s, CX_TABLE_UNDO, key, 8,
+                            "the undo data is malformed", err);
+  }
+  return CX_OK;
+}
+
+int cx_store_undo_first(const cx_store *s, MDB_txn *txn, uint64_t *out) {
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc = mdb_cursor_open(txn, s->dbi[CX_TABLE_UNDO], &cur);
+  if (rc != 0)
+    return rc;
+  rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+  mdb_cursor_close(cur);
+  *out = rc == 0 && k.mv_size == 8 ? cx_codec_get_u64be(k.mv_data) : 0;
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int cx_store_root_at(const cx_store *s, MDB_txn *txn, uint64_t height,
+                     uint8_t out[32], cx_error *err) {
+  if (height == 0) {
+    memcpy(out, s->genesis_root, 32);
+    return CX_OK;
+  }
+  const uint8_t *p;
+  size_t len;
+  int rc = height_row(s, txn, CX_TABLE_BLOCKS, height, "block row at height",
+                      &p, &len, err);
+  if (rc == CX_OK && len != CX_BLOCK_ROW_LEN) {
+    uint8_t key[8];
+    cx_codec_put_u64be(key, height);
+    rc = cx_store_corrupt(s, CX_TABLE_BLOCKS, key, 8,
+                          "the row has the wrong width", err);
+  }
+  if (rc == CX_OK)
+    memcpy(out, p + CX_BLOCK_ROW_STATE_ROOT, 32);
   return rc;
 }
 
@@ -132,9 +236,13 @@ static int scan_table(cx_store *s, MDB_txn *txn, uint8_t kind,
                           k.mv_size);
     }
     memcpy(e.key.bytes, k.mv_data, klen);
-    if (!cx_codec_decode_value(kind, &v, &e.v0, &e.v1)) {
+    if (!cx_codec_decode_value(kind, &k, &v, &e.v0, &e.v1)) {
       mdb_cursor_close(cur);
-      return corrupt_value(s->path, &e.key, v.mv_size, err);
+      return cx_store_corrupt(s, kind == CX_ENTRY_KV ? CX_TABLE_KV
+                                                     : CX_TABLE_ACCOUNTS,
+                              k.mv_data, k.mv_size,
+                              "the stored value fails its checksum or width",
+                              err);
     }
     stop = fn(ctx, &e);
   }
@@ -180,7 +288,7 @@ int cx_store_count(cx_store *s, uint64_t *out, cx_error *err) {
 
 /* Touches every table once (mdb_stat clears the txn's DB_STALE flags, the
  * only state a read-only mdb_get would otherwise write), then reads the
- * snapshot's height and root from meta. */
+ * snapshot's height, root and retention floor. */
 static int snapshot_prepare(cx_snapshot *snap, cx_error *err) {
   cx_store *s = snap->store;
   for (int t = 0; t < CX_TABLE_COUNT; t++) {
@@ -189,20 +297,20 @@ static int snapshot_prepare(cx_snapshot *snap, cx_error *err) {
     if (rc != 0)
       return cx_store_fail(s, rc, "opening a snapshot", err);
   }
-  MDB_val k = cx_codec_meta_key(CX_META_HEIGHT), v;
-  int rc = mdb_get(snap->txn, s->dbi[CX_TABLE_META], &k, &v);
-  if (rc == 0 && v.mv_size == 8)
-    snap->height = cx_codec_get_u64le(v.mv_data);
-  else if (rc != MDB_NOTFOUND)
-    return cx_error_set(err, CX_ECORRUPT, "%s: meta height unreadable",
-                        s->path);
-  k = cx_codec_meta_key(CX_META_STATE_ROOT);
-  rc = mdb_get(snap->txn, s->dbi[CX_TABLE_META], &k, &v);
-  if (rc == 0 && v.mv_size == 32)
-    memcpy(snap->state_root, v.mv_data, 32);
-  else if (rc != MDB_NOTFOUND)
-    return cx_error_set(err, CX_ECORRUPT, "%s: meta state root unreadable",
-                        s->path);
+  uint8_t h[8];
+  int rc = cx_store_meta_get(s, snap->txn, CX_META_HEIGHT, h, 8, err);
+  if (rc > 1)
+    return rc;
+  snap->height = rc == 0 ? cx_codec_get_u64le(h) : 0;
+  rc = cx_store_meta_get(s, snap->txn, CX_META_STATE_ROOT, snap->state_root,
+                         32, err);
+  if (rc > 1)
+    return rc;
+  uint64_t first = 0;
+  rc = cx_store_undo_first(s, snap->txn, &first);
+  if (rc != 0)
+    return cx_store_fail(s, rc, "opening a snapshot", err);
+  snap->floor = cx_store_floor_of(s, snap->height, first);
   return CX_OK;
 }
 
@@ -236,8 +344,18 @@ int cx_snapshot_read(const cx_snapshot *snap, const cx_key *key, uint64_t *v0,
   if (!snap)
     return CX_EINVAL;
   /* NULL err: no message is formatted on this hot path. */
-  return read_entry(snap->store, snap->txn, snap->acc, snap->kv, key, v0, v1,
-                    NULL);
+  return cx_store_read_entry(snap->store, snap->txn, key, v0, v1, NULL);
+}
+
+int cx_snapshot_read_err(const cx_snapshot *snap, const cx_key *key,
+                         uint64_t *v0, uint64_t *v1, cx_error *err) {
+  if (!snap)
+    return cx_error_set(err, CX_EINVAL, "snapshot read: NULL snapshot");
+  return cx_store_read_entry(snap->store, snap->txn, key, v0, v1, err);
+}
+
+uint64_t cx_snapshot_retention_floor(const cx_snapshot *snap) {
+  return snap->floor;
 }
 
 uint64_t cx_snapshot_height(const cx_snapshot *snap) { return snap->height; }

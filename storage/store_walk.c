@@ -7,20 +7,23 @@
  * Checks, all in one read transaction:
  *   - the pages themselves (store_pages.c): tree structure, page headers,
  *     nodes, table records and the free list, which the write path trusts;
- *   - the main table names exactly our five tables, and each table's
+ *   - the main table names exactly our six tables, and each table's
  *     entry count matches what a cursor finds;
+ *   - every record's checksum (CRC32C of key || payload, store_codec.h);
  *   - accounts, kv: key and value widths, keys strictly increasing; at
  *     height 0 the genesis root recomputed from them equals meta's;
  *   - blocks: one row of the right width per height 1..height, and the
  *     state roots chain from the genesis root to meta's state root
  *     (SPEC section 5);
  *   - statuses: only at stored heights, tx_count bytes each;
+ *   - undo: rows at consecutive heights ending at the height, each
+ *     well-formed (store_undo.h: count, known tags, keys in order);
  *   - meta: exactly the known keys, each of its fixed width.
- * Not covered: a flip that leaves a well-formed but different value in
- * accounts or kv above height 0 (no root commits to the current state),
- * or in a block row's tx_root, receipts_root, status counts, or in the
- * statuses (no stored root covers them; the store does not constrain
- * them).
+ * A schema-2 store (no checksums; cx_store_open() migrates it, checking
+ * every record's width) gets the page check only.
+ * Not covered: a branch page's separator key changed so that lookups
+ * miss; a record replaced by another well-formed, correctly sealed one
+ * (a checksum is no signature).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +32,7 @@
 
 #include "store_codec.h"
 #include "store_internal.h"
+#include "store_undo.h"
 
 typedef struct walk {
   cx_store *s;
@@ -72,7 +76,7 @@ static int tally(walk *w, MDB_dbi dbi, const char *table, int64_t want) {
   return CX_OK;
 }
 
-/* The main table holds exactly the five table records. */
+/* The main table holds exactly the six table records. */
 static int walk_main(walk *w) {
   MDB_dbi main_dbi;
   MDB_cursor *cur;
@@ -147,9 +151,11 @@ static int walk_state(walk *w, uint8_t kind) {
                     (long long)n, k.mv_size, klen);
     else if (n > 0 && memcmp(prev, k.mv_data, klen) >= 0)
       res = damaged(w, name, "key %lld is out of order", (long long)n);
-    else if (!cx_codec_decode_value(kind, &v, &e.v0, &e.v1))
-      res = damaged(w, name, "the value of key %lld is %zu bytes",
-                    (long long)n, v.mv_size);
+    else if (!cx_codec_decode_value(kind, &k, &v, &e.v0, &e.v1))
+      res = cx_store_corrupt(w->s, t, k.mv_data, klen,
+                             "integrity check: the value fails its checksum "
+                             "or width",
+                             w->err);
     else {
       memcpy(prev, k.mv_data, klen);
       memcpy(e.key.bytes, k.mv_data, klen);
@@ -191,11 +197,17 @@ static int check_genesis_root(walk *w) {
 
 /* Statuses of block r->height: the store writes tx_count of them. Their
  * values are not checked: the store does not constrain them. */
-static int check_statuses(walk *w, const cx_block_record *r, const MDB_val *sv) {
-  if (sv->mv_size != r->tx_count)
+static int check_statuses(walk *w, const cx_block_record *r,
+                          const MDB_val *sk, const MDB_val *sv) {
+  size_t len;
+  if (!cx_codec_unseal(sk, sv, &len))
+    return cx_store_corrupt(w->s, CX_TABLE_STATUSES, sk->mv_data, 8,
+                            "integrity check: the row fails its checksum",
+                            w->err);
+  if (len != r->tx_count)
     return damaged(w, cx_table_names[CX_TABLE_STATUSES],
                    "block %llu has %zu statuses for %u transactions",
-                   (unsigned long long)r->height, sv->mv_size, r->tx_count);
+                   (unsigned long long)r->height, len, r->tx_count);
   return CX_OK;
 }
 
@@ -209,9 +221,14 @@ static int check_block(walk *w, uint64_t h, const MDB_val *k, const MDB_val *v,
     return damaged(w, name, "row %llu has the wrong key (rows must be heights "
                             "1..%llu)",
                    (unsigned long long)h, (unsigned long long)w->s->height);
-  if (v->mv_size != CX_BLOCK_ROW_LEN)
+  size_t len;
+  if (!cx_codec_unseal(k, v, &len))
+    return cx_store_corrupt(w->s, CX_TABLE_BLOCKS, k->mv_data, 8,
+                            "integrity check: the row fails its checksum",
+                            w->err);
+  if (len != CX_BLOCK_ROW_LEN)
     return damaged(w, name, "row %llu is %zu bytes, expected %u",
-                   (unsigned long long)h, v->mv_size, CX_BLOCK_ROW_LEN);
+                   (unsigned long long)h, len, CX_BLOCK_ROW_LEN);
   cx_codec_block_decode(h, v->mv_data, r);
   uint8_t next[32];
   cx_state_root_next(root, r->write_root, next);
@@ -247,7 +264,7 @@ static int walk_blocks(walk *w) {
     if (res != CX_OK || src != 0 || sk.mv_size != 8 ||
         memcmp(sk.mv_data, k.mv_data, 8) != 0)
       continue; /* no statuses stored for this block */
-    res = check_statuses(w, &r, &sv);
+    res = check_statuses(w, &r, &sk, &sv);
     ns++;
     src = mdb_cursor_get(sc, &sk, &sv, MDB_NEXT);
   }
@@ -276,11 +293,11 @@ static size_t meta_width(const MDB_val *k) {
     const char *name;
     size_t width;
   } known[] = {{CX_META_FORMAT, sizeof CX_META_FORMAT_VALUE - 1},
-               {CX_META_SCHEMA, 4},
-               {CX_META_HEIGHT, 8},
-               {CX_META_GENESIS_ROOT, 32},
-               {CX_META_STATE_ROOT, 32},
-               {CX_META_MAP_SIZE, 8}};
+               {CX_META_SCHEMA, 4 + CX_CRC_LEN},
+               {CX_META_HEIGHT, 8 + CX_CRC_LEN},
+               {CX_META_GENESIS_ROOT, 32 + CX_CRC_LEN},
+               {CX_META_STATE_ROOT, 32 + CX_CRC_LEN},
+               {CX_META_MAP_SIZE, 8 + CX_CRC_LEN}};
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
     if (k->mv_size == strlen(known[i].name) &&
         memcmp(k->mv_data, known[i].name, k->mv_size) == 0)
@@ -306,6 +323,14 @@ static int walk_meta(walk *w) {
       res = damaged(w, name, "\"%.*s\" is %zu bytes, expected %zu",
                     (int)k.mv_size, (const char *)k.mv_data, v.mv_size,
                     width);
+    else if (width != sizeof CX_META_FORMAT_VALUE - 1) {
+      size_t len;
+      if (!cx_codec_unseal(&k, &v, &len))
+        res = cx_store_corrupt(w->s, CX_TABLE_META, k.mv_data, k.mv_size,
+                               "integrity check: the value fails its "
+                               "checksum",
+                               w->err);
+    }
   }
   mdb_cursor_close(cur);
   if (res != CX_OK)
@@ -315,9 +340,50 @@ static int walk_meta(walk *w) {
   return tally(w, w->s->dbi[CX_TABLE_META], name, n);
 }
 
+/* undo: consecutive heights ending at the chain's height, each row
+ * sealed and well-formed. */
+static int walk_undo(walk *w) {
+  cx_store *s = w->s;
+  const char *name = cx_table_names[CX_TABLE_UNDO];
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc = mdb_cursor_open(w->txn, s->dbi[CX_TABLE_UNDO], &cur);
+  if (rc != 0)
+    return lmdb_failed(w, rc, name);
+  int64_t n = 0;
+  uint64_t prev = 0;
+  int res = CX_OK;
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && res == CX_OK;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+    uint64_t h = k.mv_size == 8 ? cx_codec_get_u64be(k.mv_data) : 0;
+    if (k.mv_size != 8 || h == 0 || h > s->height || (n > 0 && h != prev + 1))
+      res = damaged(w, name, "row %lld has the wrong key (rows must be "
+                             "consecutive heights up to %llu)",
+                    (long long)n, (unsigned long long)s->height);
+    else {
+      const uint8_t *p;
+      size_t len;
+      res = cx_store_undo_row(s, w->txn, h, &p, &len, w->err);
+    }
+    prev = h;
+  }
+  mdb_cursor_close(cur);
+  if (res != CX_OK)
+    return res;
+  if (rc != MDB_NOTFOUND)
+    return lmdb_failed(w, rc, name);
+  if (n > 0 && prev != s->height)
+    return damaged(w, name, "the last row is at height %llu, the chain at "
+                            "%llu",
+                   (unsigned long long)prev, (unsigned long long)s->height);
+  return tally(w, s->dbi[CX_TABLE_UNDO], name, n);
+}
+
 static int walk_all(walk *w) {
   /* Pages first: the cursor walks below then run on sound trees. */
   int rc = cx_store_check_pages(w->s, w->txn, w->err);
+  if (w->s->schema == 2)
+    return rc; /* the migration checks the records as it seals them */
   if (rc == CX_OK)
     rc = walk_main(w);
   if (rc == CX_OK)
@@ -330,6 +396,8 @@ static int walk_all(walk *w) {
     rc = check_genesis_root(w);
   if (rc == CX_OK)
     rc = walk_blocks(w);
+  if (rc == CX_OK)
+    rc = walk_undo(w);
   return rc;
 }
 

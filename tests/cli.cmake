@@ -21,6 +21,8 @@ if(CHAINEXEC_BUILD_BENCH) # `chainexec bench` exists only with the benchmarks
 endif()
 cx_cli_test(metrics metrics.sh)
 
+cx_cli_test(forks forks.sh)
+
 # One replay matrix per shared fixture, so a failure names the fixture.
 file(GLOB CX_CLI_FIXTURES ${CHAINEXEC_SHARED_DIR}/fixtures/*.json)
 if(CX_CLI_FIXTURES)

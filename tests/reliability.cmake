@@ -49,6 +49,7 @@ foreach(h tx diff fixture)
 endforeach()
 
 # Short campaigns (the full ones: scripts/kill-campaign.sh --kills 100,
+# scripts/kill-forks-campaign.sh --kills 100,
 # scripts/fault-campaign.sh, CX_SOAK=1 for the soak suite). Seeds are fixed
 # here so a CI failure replays exactly; the scripts print the seed.
 find_program(CX_BASH bash)
@@ -61,7 +62,12 @@ if(CX_BASH)
            COMMAND ${CX_BASH} ${CMAKE_SOURCE_DIR}/scripts/fault-campaign.sh
                    --quick --seed 20261125 --bin $<TARGET_FILE:chainexec>
                    --fixtures ${CHAINEXEC_SHARED_DIR}/fixtures)
+  add_test(NAME chainexec.reliability.kill_forks
+           COMMAND ${CX_BASH} ${CMAKE_SOURCE_DIR}/scripts/kill-forks-campaign.sh
+                   --kills 15 --seed 20261202 --bin $<TARGET_FILE:chainexec>
+                   --fixture ${CHAINEXEC_SHARED_DIR}/forks/forks.json)
   set_tests_properties(chainexec.reliability.kill chainexec.reliability.fault
+                       chainexec.reliability.kill_forks
     PROPERTIES LABELS "reliability" TIMEOUT 300
     ENVIRONMENT "CX_SHARED_DIR=${CHAINEXEC_SHARED_DIR}")
 endif()

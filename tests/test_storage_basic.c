@@ -249,6 +249,8 @@ Test(storage_basic, failed_commit_leaves_store_unchanged) {
 }
 
 /* Rewrites meta[name] with raw LMDB, as another build would. */
+#define RAW_META ((size_t)1 << 30) /* flag of write_raw_meta's len */
+
 static void write_raw_meta(const char *path, const char *name, const void *p,
                            size_t len) {
   MDB_env *env;
@@ -259,16 +261,23 @@ static void write_raw_meta(const char *path, const char *name, const void *p,
   cr_assert_eq(mdb_env_open(env, path, 0, 0644), 0);
   cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
   cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-  MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
+  /* Sealed as the store writes it (schema 3), so that only the content
+   * differs; bare when unsealed is asked for (len | RAW_META). */
+  uint8_t buf[64];
+  size_t n = len & RAW_META ? len & ~RAW_META
+                            : ts_seal(name, strlen(name), p, len, buf);
+  MDB_val k = {strlen(name), (void *)name},
+          v = {n, len & RAW_META ? (void *)p : buf};
   cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
   cr_assert_eq(mdb_txn_commit(txn), 0);
   mdb_env_close(env);
 }
 
+/* Schema 3 on records a sealed version; schema 0..2 4 bare bytes. */
 static void write_raw_schema(const char *path, uint32_t schema) {
   uint8_t b[4] = {(uint8_t)schema, (uint8_t)(schema >> 8),
                   (uint8_t)(schema >> 16), (uint8_t)(schema >> 24)};
-  write_raw_meta(path, "schema", b, 4);
+  write_raw_meta(path, "schema", b, schema >= 3 ? 4 : 4 | RAW_META);
 }
 
 static int open_code(const char *path, cx_error *err) {

@@ -19,6 +19,7 @@
 #include "cx_test.h"
 #include "state.h"
 #include "store.h"
+#include "store_crc.h"
 
 static int ts_rm_one(const char *p, const struct stat *sb, int flag,
                      struct FTW *ftw) {
@@ -237,6 +238,18 @@ static inline size_t ts_gen_writes(const ts_ref *r, cx_rng *rng, size_t k,
                        zero ? 0 : cx_rng_below(rng, 1000));
   }
   return m;
+}
+
+/* A stored (schema 3) value: payload || CRC32C(key || payload) u32 LE,
+ * into out (len + 4 bytes); returns its length. For raw writes that must
+ * look well-formed to the store. */
+static inline size_t ts_seal(const void *key, size_t klen, const void *payload,
+                             size_t len, uint8_t *out) {
+  memcpy(out, payload, len);
+  uint32_t c = cx_crc32c(cx_crc32c(0, key, klen), payload, len);
+  for (int i = 0; i < 4; i++)
+    out[len + (size_t)i] = (uint8_t)(c >> (8 * i));
+  return len + 4;
 }
 
 #endif /* CX_TEST_STORAGE_UTIL_H */

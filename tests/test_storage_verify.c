@@ -62,6 +62,16 @@ static void raw_put(const char *path, const char *table, const void *key,
   mdb_env_close(env);
 }
 
+/* raw_put of a well-formed record: the payload sealed as the store seals
+ * it, so that only its content is wrong. */
+static void raw_put_sealed(const char *path, const char *table,
+                           const void *key, size_t klen, const void *payload,
+                           size_t len) {
+  uint8_t buf[256];
+  cr_assert_leq(len + 4, sizeof buf);
+  raw_put(path, table, key, klen, buf, ts_seal(key, klen, payload, len, buf));
+}
+
 static void expect_corrupt(const char *path, const char *needle) {
   cx_error err = {0};
   cr_assert_eq(verify(path, &err), CX_ECORRUPT, "code %d: %s", err.code,
@@ -99,7 +109,7 @@ Test(storage_verify, genesis_value_changed_fails_on_root) {
   cx_entry e = ts_entry(CX_ENTRY_ACCOUNT, 3, 0, 0);
   uint8_t val[16] = {0};
   val[0] = 0x99; /* balance 0x99 instead of 1003: well-formed, but wrong */
-  raw_put(d.db, "accounts", e.key.bytes, 20, val, sizeof val);
+  raw_put_sealed(d.db, "accounts", e.key.bytes, 20, val, sizeof val);
   expect_corrupt(d.db, "genesis root");
   ts_dir_free(&d);
 }
@@ -113,6 +123,34 @@ Test(storage_verify, wrong_width_value_fails) {
   raw_put(d.db, "kv", e.key.bytes, 32, val, sizeof val);
   expect_corrupt(d.db, "table \"kv\"");
   ts_dir_free(&d);
+}
+
+/* A changed value without its checksum (what a flipped byte leaves):
+ * refused naming the table and the key, in every table. */
+Test(storage_verify, value_without_checksum_fails) {
+  ts_dir d;
+  ts_dir_make(&d);
+  make_store(d.db, 3);
+  cx_entry e = ts_entry(CX_ENTRY_ACCOUNT, 100 * 2 + 1, 0, 0);
+  uint8_t val[20] = {0};
+  raw_put(d.db, "accounts", e.key.bytes, 20, val, sizeof val);
+  char hex[41];
+  for (int i = 0; i < 20; i++)
+    snprintf(hex + 2 * i, 3, "%02x", e.key.bytes[i]);
+  expect_corrupt(d.db, hex);
+  ts_dir_free(&d);
+  const char *tables[] = {"blocks", "statuses", "undo"};
+  for (int t = 0; t < 3; t++) {
+    ts_dir_make(&d);
+    make_store(d.db, 3);
+    uint8_t key[8] = {0, 0, 0, 0, 0, 0, 0, 2}, junk[200] = {1};
+    raw_put(d.db, tables[t], key, 8, junk, sizeof junk);
+    char want[64];
+    snprintf(want, sizeof want, "table \"%s\", key 0000000000000002",
+             tables[t]);
+    expect_corrupt(d.db, want);
+    ts_dir_free(&d);
+  }
 }
 
 Test(storage_verify, broken_root_chain_fails) {
@@ -133,7 +171,7 @@ Test(storage_verify, broken_root_chain_fails) {
   memcpy(row + 64, r.write_root, 32);
   memcpy(row + 96, r.state_root, 32);
   memset(row + 128, 0, 32);
-  raw_put(d.db, "blocks", key, 8, row, sizeof row);
+  raw_put_sealed(d.db, "blocks", key, 8, row, sizeof row);
   expect_corrupt(d.db, "row 2");
   ts_dir_free(&d);
 }
