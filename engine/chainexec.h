@@ -424,7 +424,8 @@ CX_API void cx_engine_metrics_stop(cx_engine *e);
  * Threading: cx_engine_submit(), cx_engine_submit_wait(),
  * cx_engine_preverify() and cx_engine_preverify_stats() may be called
  * from any number of threads at once, and concurrently with
- * cx_engine_execute_block(s), cx_engine_metrics() and the queries; not
+ * cx_engine_execute_block(s), cx_engine_execute_on(), cx_engine_make_head(),
+ * cx_engine_metrics() and the queries; not
  * concurrently with cx_engine_close(). Pre-verification shares the
  * engine's worker pool with block execution (a pre-verification batch in
  * flight delays a block's use of the pool by at most one batch of

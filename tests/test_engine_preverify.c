@@ -445,3 +445,71 @@ Test(preverify, api_errors_and_metrics) {
   cr_assert_eq(cx_engine_submit(e, txs, lens, 3, NULL, &err), 0);
   cx_engine_close(e);
 }
+
+/* The same transactions on two competing branches (speculative blocks on
+ * the genesis, cx_engine_execute_on): both hit, and both give the results
+ * of an engine without the cache; making the second the head commits
+ * them. */
+Test(preverify, competing_branches_hit_on_both) {
+  uint64_t seed = cx_test_seed("engine.preverify.branches");
+  chain c;
+  chain_build(&c, seed, 120);
+  /* Branch B: block 0's transactions in reverse order. */
+  te_block rev = {0};
+  for (size_t i = c.blocks[0].n; i-- > 0;)
+    te_block_push(&rev, c.blocks[0].txs[i], c.blocks[0].lens[i]);
+  const cx_block *branch[2] = {&c.blocks[0].view, &rev.view};
+  cx_block_result want[2], got[2];
+  for (int cached = 0; cached < 2; cached++) {
+    cx_config cfg;
+    cx_config_default(&cfg);
+    cfg.threads = 2;
+    cfg.durability = CX_NOSYNC;
+    if (!cached)
+      cfg.sigcache_bytes = 0;
+    cx_engine *e = chain_engine(&c, &cfg);
+    cx_error err = {0};
+    size_t valid = 0;
+    if (cached) {
+      cx_submit_ticket t;
+      cr_assert_eq(cx_engine_submit(e, branch[0]->txs, branch[0]->tx_lens,
+                                    branch[0]->tx_count, &t, &err),
+                   0, "%s", err.message);
+      cr_assert_eq(cx_engine_submit_wait(e, &t, &err), 0, "%s", err.message);
+      cx_verifier *v = cx_verifier_create();
+      for (size_t i = 0; i < c.blocks[0].n; i++) {
+        sub s = {c.blocks[0].txs[i], c.blocks[0].lens[i]};
+        valid += ref_verdict(v, &s) == CX_PREVERDICT_VALID;
+      }
+      cx_verifier_destroy(v);
+      cr_assert_gt(valid, 0);
+    }
+    cx_block_id genesis, ids[2];
+    cr_assert_eq(cx_engine_block_at(e, 0, &genesis, &err), 0, "%s",
+                 err.message);
+    cx_block_result *out = cached ? got : want;
+    for (int b = 0; b < 2; b++) {
+      cr_assert_eq(cx_engine_execute_on(e, genesis, branch[b], &ids[b],
+                                        &out[b], &err),
+                   0, "%s", err.message);
+      cr_assert_eq(out[b].counters.verify_cache_hits, valid,
+                   "branch %d: %llu hits, want %zu", b,
+                   (unsigned long long)out[b].counters.verify_cache_hits,
+                   valid);
+    }
+    cr_assert_eq(cx_engine_make_head(e, ids[1], &err), 0, "%s", err.message);
+    cx_engine_close(e);
+  }
+  te_expect_same(&want[0], &c.want[0], c.blocks[0].n, 1, "branch A");
+  for (int b = 0; b < 2; b++) {
+    size_t n = branch[b]->tx_count;
+    cr_assert_arr_eq(got[b].statuses, want[b].statuses, n, "branch %d", b);
+    cr_assert_arr_eq(got[b].state_root, want[b].state_root, 32);
+    cr_assert_arr_eq(got[b].receipts_root, want[b].receipts_root, 32);
+    cr_assert_arr_eq(got[b].tx_root, want[b].tx_root, 32);
+    cx_block_result_free(&got[b]);
+    cx_block_result_free(&want[b]);
+  }
+  te_block_free(&rev);
+  chain_free(&c);
+}
