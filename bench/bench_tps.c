@@ -21,7 +21,7 @@ static const char help[] =
     "         [--threads N] [--strategy S] [--gpu SPEC] [--durability "
     "sync|nosync]\n"
     "         [--warmup W] [--seed S] [--no-pipeline] [--quick] [--json] [--plot FILE]\n"
-    "         [--quiet]\n"
+    "         [--preverify] [--sigcache-mb M] [--quiet]\n"
     "\n"
     "End-to-end TPS, wire bytes to durable commit, on generated signed\n"
     "peer-to-peer transfers. For each (accounts, txs) of the grid, B blocks\n"
@@ -44,6 +44,12 @@ static const char help[] =
     "                    0,1, or sim[:fail=R,...]\n"
     "  --no-pipeline     engine runs blocks one after another\n"
     "  --durability D    sync (fsync every block, default) or nosync\n"
+    "  --preverify       also measure, per block on fresh engines,\n"
+    "                    execute_block latency without and with the block's\n"
+    "                    transactions pre-verified first (cx_engine_submit),\n"
+    "                    the pre-verification rate and a CPU pool verify of\n"
+    "                    the same signatures (medians, interleaved)\n"
+    "  --sigcache-mb M   signature cache limit in MiB (default 32; 0 off)\n"
     "  --quick           tiny grid for smoke tests: accounts 2,100, txs 200,\n"
     "                    2 blocks\n"
     "  --json            one JSON document on stdout instead of the table\n"
@@ -52,7 +58,7 @@ static const char help[] =
 typedef struct tps_opts {
   uint64_t accounts[MAX_LIST], txs[MAX_LIST], blocks, warmup, seed;
   int n_accounts, n_txs;
-  bool json, quiet;
+  bool json, quiet, preverify;
   const char *plot;
   cx_config cfg;
 } tps_opts;
@@ -81,7 +87,13 @@ static int parse_args(int argc, char **argv, tps_opts *o) {
       o->json = true;
     else if (cx_cli_flag(&a, "--quiet") || cx_cli_flag(&a, "-q"))
       o->quiet = true;
-    else if (cx_cli_flag(&a, "--quick")) {
+    else if (cx_cli_flag(&a, "--preverify"))
+      o->preverify = true;
+    else if (cx_cli_opt(&a, "--sigcache-mb", &v)) {
+      uint64_t mb = 0;
+      if (cx_cli_u64(&a, "--sigcache-mb", v, 0, 1u << 20, &mb))
+        o->cfg.sigcache_bytes = (size_t)mb << 20;
+    } else if (cx_cli_flag(&a, "--quick")) {
       o->accounts[0] = 2;
       o->accounts[1] = 100;
       o->n_accounts = 2;
@@ -158,6 +170,49 @@ static void print_row(const tps_cell *c) {
          (unsigned long long)c->sum.reexecutions);
 }
 
+static void print_json_spread(const char *name, const tps_spread *s) {
+  printf("\"%s\": %.6f, \"%s_min\": %.6f, \"%s_max\": %.6f", name,
+         s->median, name, s->min, name, s->max);
+}
+
+static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+/* The --preverify figures: medians over the blocks, their range, the
+ * same-run ratios the issue's targets name, and the cache. */
+static void print_json_preverify(const tps_cell *c) {
+  const cx_preverify_stats *p = &c->pre_stats;
+  printf(",\n     ");
+  print_json_spread("block_latency_s", &c->block_latency);
+  printf(", ");
+  print_json_spread("preverified_block_latency_s", &c->preverified_latency);
+  printf(",\n     ");
+  print_json_spread("preverify_sigs_per_s", &c->preverify_rate);
+  printf(", ");
+  print_json_spread("pool_verify_per_s", &c->pool_verify_rate);
+  printf(",\n     \"preverified_latency_ratio\": %.4f, "
+         "\"preverify_rate_ratio\": %.4f,",
+         ratio(c->preverified_latency.median, c->block_latency.median),
+         ratio(c->preverify_rate.median, c->pool_verify_rate.median));
+  printf("\n     \"sigcache\": {\"limit_bytes\": %zu, \"bytes\": %llu, "
+         "\"resident_bytes\": %llu, \"within_limit\": %s, "
+         "\"capacity\": %llu, \"entries\": %llu, \"submissions\": %llu, "
+         "\"submitted_txs\": %llu, \"hits\": %llu, \"misses\": %llu, "
+         "\"block_hits_preverified\": %llu, \"inserts\": %llu, "
+         "\"evictions\": %llu, \"dropped\": %llu, "
+         "\"preverify_busy_s\": %.6f}",
+         c->sigcache_limit, (unsigned long long)p->bytes,
+         (unsigned long long)p->resident_bytes,
+         p->resident_bytes <= c->sigcache_limit ? "true" : "false",
+         (unsigned long long)p->capacity, (unsigned long long)p->entries,
+         (unsigned long long)p->submissions,
+         (unsigned long long)p->submitted_txs,
+         (unsigned long long)p->block_hits,
+         (unsigned long long)p->block_misses,
+         (unsigned long long)c->pre_hits, (unsigned long long)p->inserts,
+         (unsigned long long)p->evictions, (unsigned long long)p->dropped,
+         p->busy_s);
+}
+
 static void print_json_cell(const tps_cell *c, const tps_opts *o, bool first) {
   const cx_block_counters *s = &c->sum;
   printf("%s\n    {\"accounts\": %llu, \"txs\": %llu, \"blocks\": %llu, "
@@ -173,7 +228,7 @@ static void print_json_cell(const tps_cell *c, const tps_opts *o, bool first) {
          "\"kernel_s\": %.6f, \"busy_fraction_of_verify\": %.4f, "
          "\"kernel_fraction_of_verify\": %.4f},\n     \"mvcc\": {\"executions\": %llu, "
          "\"reexecutions\": %llu, \"validation_failures\": %llu, "
-         "\"dependency_waits\": %llu, \"parallel_blocks\": %llu}}",
+         "\"dependency_waits\": %llu, \"parallel_blocks\": %llu}",
          first ? "" : ",", (unsigned long long)c->accounts,
          (unsigned long long)c->txs, (unsigned long long)c->blocks,
          (unsigned long long)c->warmup, c->threads,
@@ -194,6 +249,9 @@ static void print_json_cell(const tps_cell *c, const tps_opts *o, bool first) {
          (unsigned long long)s->validation_failures,
          (unsigned long long)s->dependency_waits,
          (unsigned long long)c->parallel_blocks);
+  if (c->preverify)
+    print_json_preverify(c);
+  printf("}");
 }
 
 /* The issue's targets are stated for 10,000 accounts and 10,000-tx
@@ -209,6 +267,30 @@ static void print_targets(const tps_cell *c) {
          "(target >= 1.6: %s)\n",
          c->threads, xl, xl >= 0.85 ? "met" : "NOT met", xs,
          xs >= 1.6 ? "met" : "NOT met");
+}
+
+/* The --preverify figures of a cell and the same-run targets. */
+static void print_preverify(const tps_cell *c) {
+  double lr = ratio(c->preverified_latency.median, c->block_latency.median);
+  double rr = ratio(c->preverify_rate.median, c->pool_verify_rate.median);
+  const cx_preverify_stats *p = &c->pre_stats;
+  printf("preverify at %llu accounts x %llu txs: block latency %.4f s "
+         "(%.4f..%.4f), pre-verified %.4f s (%.4f..%.4f): ratio %.3f "
+         "(target <= 0.15: %s)\n",
+         (unsigned long long)c->accounts, (unsigned long long)c->txs,
+         c->block_latency.median, c->block_latency.min, c->block_latency.max,
+         c->preverified_latency.median, c->preverified_latency.min,
+         c->preverified_latency.max, lr, lr <= 0.15 ? "met" : "NOT met");
+  printf("  pre-verify %.0f sigs/s, pool verify %.0f sigs/s: ratio %.3f "
+         "(target >= 0.95: %s); cache %llu hits, %llu misses, %llu "
+         "evictions, resident %llu of %zu bytes (%s)\n",
+         c->preverify_rate.median, c->pool_verify_rate.median, rr,
+         rr >= 0.95 ? "met" : "NOT met", (unsigned long long)p->block_hits,
+         (unsigned long long)p->block_misses,
+         (unsigned long long)p->evictions,
+         (unsigned long long)p->resident_bytes, c->sigcache_limit,
+         p->resident_bytes <= c->sigcache_limit ? "within the limit"
+                                                : "OVER the limit");
 }
 
 /* True when gnuplot is an executable somewhere on PATH. */
@@ -286,6 +368,9 @@ int cx_bench_tps(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc)
     return rc < 0 ? CX_EXIT_OK : rc;
+  if (o.preverify && o.cfg.sigcache_bytes == 0)
+    return cx_cli_usage("bench tps", "--preverify needs the signature cache "
+                        "(--sigcache-mb above 0)");
   unsigned threads = o.cfg.threads ? o.cfg.threads : cx_cli_online_cpus(1024);
   o.cfg.threads = threads;
   int n = o.n_accounts * o.n_txs;
@@ -312,6 +397,7 @@ int cx_bench_tps(int argc, char **argv) {
       c->seed = o.seed;
       c->threads = threads;
       c->cfg = o.cfg;
+      c->preverify = o.preverify;
       if (tps_cell_run(c, &err)) {
         rc = CX_EXIT_FAIL;
         break;
@@ -339,6 +425,8 @@ int cx_bench_tps(int argc, char **argv) {
            threads);
   for (int i = 0; i < done && !o.json; i++)
     print_targets(&cells[i]);
+  for (int i = 0; i < done && !o.json && o.preverify; i++)
+    print_preverify(&cells[i]);
   if (rc)
     cx_cli_fail("bench tps", "%s", err.message);
   else if (o.plot)

@@ -97,6 +97,7 @@ static void add_counters(cx_block_counters *s, const cx_block_counters *b) {
   s->dependency_waits += b->dependency_waits;
   s->verify_gpu_items += b->verify_gpu_items;
   s->verify_cpu_items += b->verify_cpu_items;
+  s->verify_cache_hits += b->verify_cache_hits;
   s->verify_device_busy_s += b->verify_device_busy_s;
   s->verify_device_kernel_s += b->verify_device_kernel_s;
   s->decode_s += b->decode_s;
@@ -192,6 +193,8 @@ int tps_cell_run(tps_cell *c, cx_error *err) {
                       "state roots (accounts %llu, txs %llu): a bug",
                       (unsigned long long)c->accounts,
                       (unsigned long long)c->txs);
+  if (!rc && c->preverify && (rc = tps_cell_preverify(c, f, err)))
+    cx_error_wrap(err, "pre-verification run");
   if (!rc) {
     c->tps = c->wall_s > 0 ? (double)c->total_txs / c->wall_s : 0;
     c->sequential_tps = c->sequential_wall_s > 0

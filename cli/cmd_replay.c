@@ -20,6 +20,7 @@ static const char help[] =
     "usage: chainexec replay FILE [--json] [--db DIR] [--threads N]\n"
     "         [--strategy auto|cpu|gpu|balance] [--gpu SPEC] [--no-pipeline]\n"
     "         [--no-verify] [--retention N] [--reorg] [--head-each]\n"
+    "         [--preverify]\n"
     "         [--metrics-file F] [--metrics-listen 127.0.0.1:PORT] [--quiet]\n"
     "\n"
     "Executes the blocks of a fixture (SPEC.md section 6) and prints their\n"
@@ -53,6 +54,11 @@ static const char help[] =
     "  --no-pipeline        run blocks one after another (no stage overlap)\n"
     "  --no-verify          skip the integrity check of an existing --db at\n"
     "                       open (it reads every page: O(database size))\n"
+    "  --preverify          as a node's mempool would, submit each block's\n"
+    "                       transactions for signature pre-verification while\n"
+    "                       the block before it executes (blocks then run one\n"
+    "                       by one and find their signatures in the cache;\n"
+    "                       results are the same)\n"
     "  --metrics-file F     write Prometheus metrics to F at exit\n"
     "  --metrics-listen A   serve /metrics over HTTP on A while running\n"
     "                       (PORT or HOST:PORT; a bare port is loopback)\n"
@@ -86,6 +92,8 @@ static int parse_args(int argc, char **argv, replay_opts *o) {
       o->reorg = true;
     else if (cx_cli_flag(&a, "--head-each"))
       o->head_each = true;
+    else if (cx_cli_flag(&a, "--preverify"))
+      o->preverify = true;
     else if (cx_cli_opt(&a, "--db", &v))
       o->cfg.db_path = v;
     else if (cx_cli_opt(&a, "--metrics-file", &v))

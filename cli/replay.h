@@ -19,6 +19,8 @@ typedef struct replay_opts {
                      chain is reverted to where they part, not refused */
   bool head_each; /* forkchoice after every block, as a node following
                      its consensus: reorganises at each branch switch */
+  bool preverify; /* submit each block's transactions for pre-verification
+                     while the one before it runs (replay_preverify.h) */
   cx_config cfg;
 } replay_opts;
 

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "replay.h"
+#include "replay_preverify.h"
 
 #define CHUNK_BLOCKS                                                           \
   32 /* blocks per cx_engine_execute_blocks call: the stages overlap within   \
@@ -65,7 +66,7 @@ static int record(tree_run *t, size_t i, const cx_block_result *res,
  * head and committed; *done tells how many. */
 static int run_canonical(tree_run *t, size_t i, size_t *done,
                          cx_error *err) {
-  size_t chunk = t->kill_at ? 1 : CHUNK_BLOCKS, n = 0;
+  size_t chunk = t->kill_at || t->o->preverify ? 1 : CHUNK_BLOCKS, n = 0;
   while (n < chunk && i + n < t->f->n_blocks && t->canonical[i + n] &&
          !t->r->resumed[i + n])
     n++;
@@ -208,12 +209,21 @@ int cx_replay_run(cx_engine *e, const cx_fixture *f, const replay_opts *o,
   cx_progress_update(&bar, r->n_resumed);
   double t0 = cx_cli_now();
   size_t ran = r->n_resumed;
+  bool first = true;
   for (size_t i = 0; !rc && i < f->n_blocks;) {
     size_t done = 1;
     if (r->resumed[i]) {
       i++;
       continue;
     }
+    /* --preverify: block i+1 is submitted while block i runs. */
+    if (o->preverify && first)
+      rc = cx_cli_preverify_block(e, f, i, err);
+    if (o->preverify && !rc)
+      rc = cx_cli_preverify_block(e, f, i + 1, err);
+    first = false;
+    if (rc)
+      break;
     if (t.canonical[i] && !o->head_each) {
       rc = run_canonical(&t, i, &done, err);
       for (size_t k = 0; k < done; k++) {
@@ -232,6 +242,8 @@ int cx_replay_run(cx_engine *e, const cx_fixture *f, const replay_opts *o,
   }
   r->exec_s = cx_cli_now() - t0;
   cx_progress_done(&bar);
+  if (o->preverify && !o->quiet)
+    cx_cli_preverify_report(e);
   free(t.ids);
   free(t.children_left);
   free(t.canonical);

@@ -96,11 +96,15 @@ typedef struct cx_config {
    * bytes; 0 = default (1 GiB). cx_engine_execute_on() beyond it fails
    * with CX_ELIMIT naming this setting. */
   size_t speculative_mem_limit;
+  /* Memory limit in bytes of the signature cache (see "Pre-verification"
+   * below), header included; 0 disables the cache and cx_engine_submit();
+   * below a few hundred bytes cx_engine_open() refuses it (CX_EINVAL). */
+  size_t sigcache_bytes;
 } cx_config;
 
 /* Fills *cfg with the defaults (temporary db, all cores, auto, no GPU,
  * sync, pipeline on, no metrics server, undo retention 256 blocks, 1 GiB
- * for speculative blocks). */
+ * for speculative blocks, a 32 MiB signature cache). */
 CX_API void cx_config_default(cx_config *cfg);
 
 /* --- Engine ------------------------------------------------------------- */
@@ -171,6 +175,8 @@ typedef struct cx_block_counters {
   uint64_t plan_keys, plan_hot, plan_dynamic;
   uint64_t verify_gpu_items;    /* signatures checked on a GPU/sim device */
   uint64_t verify_cpu_items;    /* signatures checked on the CPU pool */
+  uint64_t verify_cache_hits;   /* signatures found in the signature cache
+                                   (not checked again) */
   /* Device time of this block's verify stage: busy (copies and launches
    * included) and kernel (device compute, CUDA events). Compared with
    * verify_s they say how busy the GPU kept during verification. */
@@ -414,6 +420,109 @@ CX_API uint16_t cx_engine_metrics_port(const cx_engine *e);
 
 /* Stops the metrics server (no-op when not serving). */
 CX_API void cx_engine_metrics_stop(cx_engine *e);
+
+/* --- Pre-verification and the signature cache ------------------------ */
+
+/* A node sees most transactions before the block that carries them
+ * (gossip, mempool). Submitting them as they arrive verifies their
+ * signatures off the block's critical path: each submission is decoded
+ * and hashed, and the well-formed transactions' signatures are verified
+ * in batches through the engine's scheduler (on a GPU node they go to the
+ * device, with the fallback and cross-check rules of cx_sched.h), on a
+ * background thread of the engine started at the first submission.
+ * Successful verifications are kept in a bounded cache (memory limit
+ * cfg.sigcache_bytes, default 32 MiB; FIFO eviction per bucket) keyed by
+ * a hash, salted randomly per engine, of pubkey || tx_hash || signature.
+ * The verify stage of every block looks each transaction up: hits are not
+ * verified again; misses are verified as without the cache, in one batch
+ * (and not cached: the cache holds what was submitted). Only successes are cached, and a
+ * hit needs the exact key, signature and message, so statuses and roots
+ * never depend on the cache, on what was submitted, or when. Entries stay
+ * after their block commits and age out by eviction; on a fork a
+ * submitted transaction hits on both branches, and again if a branch is
+ * executed anew (a verdict does not depend on state).
+ *
+ * Threading: cx_engine_submit(), cx_engine_submit_wait(),
+ * cx_engine_preverify() and cx_engine_preverify_stats() may be called
+ * from any number of threads at once, and concurrently with
+ * cx_engine_execute_block(s), cx_engine_execute_on(), cx_engine_make_head(),
+ * cx_engine_metrics() and the queries; not
+ * concurrently with cx_engine_close(). Pre-verification shares the
+ * engine's worker pool with block execution (a pre-verification batch in
+ * flight delays a block's use of the pool by at most one batch of
+ * CX_PREVERIFY_BATCH signatures). */
+
+/* Largest batch of signatures the background thread verifies at once. */
+#define CX_PREVERIFY_BATCH 2048u
+/* Transactions that may wait in the submission queue; beyond it
+ * cx_engine_submit() refuses with CX_ELIMIT. */
+#define CX_PREVERIFY_MAX_PENDING 1000000u
+
+/* Names one submission; wait for it with cx_engine_submit_wait(). */
+typedef struct cx_submit_ticket {
+  uint64_t seq;
+} cx_submit_ticket;
+
+/* Queues n wire transactions for pre-verification and returns at once.
+ * The bytes are copied (borrowed for the call only). Malformed
+ * transactions, invalid signatures and transactions already cached are
+ * accepted and simply not cached. When ticket is not NULL it receives a
+ * ticket for cx_engine_submit_wait(); not waiting is fine. A transaction
+ * longer than any well-formed one is counted malformed, not copied.
+ * Errors: CX_EINVAL (NULL arguments, a NULL transaction with a non-zero
+ * length), CX_ESTATE (cache disabled: cfg.sigcache_bytes = 0), CX_ELIMIT (more
+ * than CX_PREVERIFY_MAX_PENDING transactions would be queued: wait for a
+ * ticket, then submit again), CX_ENOMEM. On error nothing is queued. */
+CX_API int cx_engine_submit(cx_engine *e, const uint8_t *const *txs,
+                            const size_t *lens, size_t n,
+                            cx_submit_ticket *ticket, cx_error *err);
+
+/* Blocks until the submission named by ticket (and every earlier one) has
+ * been pre-verified and its successes cached. CX_EINVAL for NULL or a
+ * ticket this engine did not issue. */
+CX_API int cx_engine_submit_wait(cx_engine *e, const cx_submit_ticket *ticket,
+                                 cx_error *err);
+
+/* Verdicts of cx_engine_preverify(). */
+typedef enum cx_preverdict {
+  CX_PREVERDICT_VALID = 0,     /* signature verified (or was cached) */
+  CX_PREVERDICT_MALFORMED = 1, /* SPEC section 3 decoding failed */
+  CX_PREVERDICT_BAD_SIGNATURE = 2
+} cx_preverdict;
+
+/* Pre-verifies n wire transactions on the calling thread (through the
+ * scheduler, as the background thread does) and, when verdicts is not
+ * NULL, writes one cx_preverdict per transaction: what a mempool needs to
+ * drop a transaction that can never commit. The verdict is about the
+ * signature only (a valid transaction may still fail its nonce or
+ * balance). Errors as cx_engine_submit() (CX_ELIMIT does not apply). */
+CX_API int cx_engine_preverify(cx_engine *e, const uint8_t *const *txs,
+                               const size_t *lens, size_t n,
+                               uint8_t *verdicts, cx_error *err);
+
+/* Counters of pre-verification and of the cache since open. */
+typedef struct cx_preverify_stats {
+  uint64_t submissions;    /* cx_engine_submit/preverify calls accepted */
+  uint64_t submitted_txs;  /* transactions in them */
+  uint64_t pending_txs;    /* queued, not yet pre-verified (now) */
+  uint64_t malformed;      /* not decodable: not cached */
+  uint64_t already_cached; /* found in the cache: not verified again */
+  uint64_t verified_valid, verified_invalid; /* checked by pre-verification */
+  uint64_t batches;        /* scheduler verify batches of pre-verification */
+  double busy_s;           /* time spent pre-verifying (decode to insert) */
+  /* Block verify stage: signatures found / not found in the cache. */
+  uint64_t block_hits, block_misses;
+  /* The cache: keys it holds, memory bound (table + header) and pages
+   * backed now (<= bytes <= cfg.sigcache_bytes), keys
+   * cached now, inserts, evictions of a full bucket, inserts dropped to a
+   * concurrent writer. All 0 when the cache is disabled. */
+  uint64_t capacity, bytes, resident_bytes, entries;
+  uint64_t inserts, evictions, dropped;
+} cx_preverify_stats;
+
+/* Fills *out. Thread-safe (see above). */
+CX_API void cx_engine_preverify_stats(const cx_engine *e,
+                                      cx_preverify_stats *out);
 
 #ifdef __cplusplus
 }

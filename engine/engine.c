@@ -23,6 +23,7 @@ void cx_config_default(cx_config *cfg) {
   cfg->durability = CX_SYNC;
   cfg->pipeline = true;
   cfg->undo_retention = CX_DEFAULT_UNDO_RETENTION;
+  cfg->sigcache_bytes = CX_SIGCACHE_DEFAULT_BYTES;
 }
 
 static char *dup_str(const char *s) {
@@ -145,7 +146,7 @@ static int start_workers(cx_engine *e, cx_error *err) {
   e->exec = cx_executor_create(&xc, err);
   if (e->exec == NULL)
     return err ? err->code : CX_ENOMEM;
-  return CX_OK;
+  return cx_preverify_open(e, err);
 }
 
 cx_engine *cx_engine_open(const cx_config *cfg, cx_error *err) {
@@ -193,6 +194,7 @@ void cx_engine_close(cx_engine *e) {
     return;
   /* The server's thread reads the scheduler: stop it first. */
   cx_engine_metrics_stop(e);
+  cx_preverify_close(e); /* its thread uses the scheduler */
   cx_executor_destroy(e->exec);
   cx_sched_destroy(e->sched);
   cx_verifier_destroy(e->verifier);

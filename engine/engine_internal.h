@@ -4,8 +4,9 @@
  * Invariants:
  *  - An engine owns, and destroys in reverse order of creation: the store,
  *    the worker pool, the verifier, the scheduler (which borrows pool and
- *    verifier), the executor (which runs on the pool) and the optional
- *    metrics server. All fields are set once by cx_engine_open().
+ *    verifier), the executor (which runs on the pool), the signature cache
+ *    with its pre-verification thread (which uses the scheduler) and the
+ *    optional metrics server. All fields are set once by cx_engine_open().
  *  - The committed chain (height, roots) lives in the store only; it
  *    changes only when cx_store_commit_block() returned CX_OK, so a failed
  *    block leaves the engine at the previous one.
@@ -30,6 +31,8 @@
 #include "metrics_http.h"
 #include "mvcc.h"
 #include "pool.h"
+#include "preverify.h"
+#include "sigcache.h"
 #include "state.h"
 #include "store.h"
 #include "tx.h"
@@ -96,6 +99,10 @@ struct cx_engine {
   cx_sched *sched;
   cx_executor *exec;
   cx_metrics_server *metrics_server;
+  /* Signature cache and pre-verification queue (preverify.h); NULL when
+   * cfg.sigcache_bytes is 0. */
+  cx_sigcache *sigcache;
+  cx_preverify *preverify;
   cx_engine_stats stats;
   /* Reused across blocks: one per pipeline stage in flight. */
   cx_block_work work[3];

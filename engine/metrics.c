@@ -101,6 +101,7 @@ size_t cx_engine_metrics(cx_engine *e, char *buf, size_t cap) {
   if (f == NULL)
     return 0;
   write_engine(e, f);
+  cx_preverify_metrics_write(e, f);
   (void)cx_sched_metrics_write(e->sched, f);
   if (fclose(f) != 0) {
     free(text);

@@ -166,19 +166,22 @@ static int verify_all(cx_engine *e, cx_block_work *w, size_t nv,
                       cx_error *err) {
   cx_sched_stats before, after;
   cx_sched_stats_get(e->sched, &before);
-  int rc = cx_sched_verify(e->sched, nv, w->vpub, w->vdig, w->vsig,
-                           w->verdicts, err);
+  size_t hits = 0; /* signature cache: hits are not verified again */
+  int rc = cx_preverify_verify_block(e, nv, w->vpub, w->vdig, w->vsig,
+                                     w->verdicts, &hits, err);
   if (rc != CX_OK)
     return rc;
   cx_sched_stats_get(e->sched, &after);
   for (size_t k = 0; k < nv; k++)
     w->sig_ok[w->vidx[k]] = w->verdicts[k];
-  /* Only the prepare stage calls the engine's scheduler, so the difference
-   * is this batch's; the clamp keeps the split sane should the scheduler
-   * ever count extra device work. */
+  /* Besides the prepare stage only pre-verification (cx_engine_submit)
+   * calls the engine's scheduler, so the difference is this batch's unless
+   * a submission ran meanwhile; the clamp keeps the split sane then. */
+  size_t checked = nv - hits;
   uint64_t dev = after.items_device - before.items_device;
-  w->counters.verify_gpu_items = dev < nv ? dev : nv;
-  w->counters.verify_cpu_items = nv - w->counters.verify_gpu_items;
+  w->counters.verify_gpu_items = dev < checked ? dev : checked;
+  w->counters.verify_cpu_items = checked - w->counters.verify_gpu_items;
+  w->counters.verify_cache_hits = hits;
   w->counters.verify_device_busy_s =
       (double)(after.device_busy_ns - before.device_busy_ns) / 1e9;
   w->counters.verify_device_kernel_s =

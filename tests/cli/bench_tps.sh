@@ -8,6 +8,13 @@ for k in '"runs": [' '"accounts": 2' '"tps": ' '"sequential_tps": ' \
   '"reexecutions": ' '"verify_cpu_items": '; do
   grep -qF -- "$k" "$WORK/tps.out" || fail "bench tps JSON lacks $k"
 done
+run_expect 0 pre "$BIN" bench tps --quick --json --quiet --durability nosync \
+  --threads 2 --preverify || finish
+for k in '"block_latency_s": ' '"preverified_block_latency_s": ' \
+  '"preverify_sigs_per_s": ' '"pool_verify_per_s": ' '"evictions": ' \
+  '"resident_bytes": ' '"within_limit": true'; do
+  grep -qF -- "$k" "$WORK/pre.out" || fail "bench tps --preverify JSON lacks $k"
+done
 run_expect 0 table "$BIN" bench tps --accounts 3 --txs 50 --blocks 1 --quiet &&
   grep -q "verify_loop" "$WORK/table.out" || fail "bench tps prints no table"
 run_expect 0 plot "$BIN" bench tps --accounts 2,5 --txs 20 --blocks 1 \

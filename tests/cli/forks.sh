@@ -29,6 +29,8 @@ done <<CONFIGS
 --threads 2 --strategy auto --gpu sim --no-pipeline
 --threads 1 --strategy cpu --head-each
 --threads 2 --strategy gpu --gpu $FAULTS --head-each
+--threads 2 --strategy cpu --preverify
+--threads 2 --strategy auto --head-each --preverify
 CONFIGS
 grep -q '"height": 15' "$WORK/$base.1.out" || fail "no block at height 15 in the output"
 

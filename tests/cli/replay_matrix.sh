@@ -1,7 +1,8 @@
 # Every shared fixture replays with exit 0 (so it matches its expect) under
 # 1 and 2 threads and strategies cpu, auto, gpu and balance on the software
 # device, with and without injected faults, and with a forkchoice per block
-# (--head-each: every block executed speculatively, then made the head):
+# (--head-each: every block executed speculatively, then made the head),
+# and with --preverify:
 # identical --json output.
 . "$(dirname "$0")/lib.sh"
 FIXTURES=${3:-}
@@ -30,6 +31,8 @@ for fx in $FIXTURES; do
 --threads 1 --strategy balance --gpu $FAULTS
 --threads 2 --strategy auto --gpu sim --no-pipeline
 --threads 2 --strategy auto --head-each
+--threads 2 --strategy cpu --preverify
+--threads 2 --strategy gpu --gpu $FAULTS --preverify
 CONFIGS
   grep -q '"genesis_state_root"' "$WORK/$base.1.out" || fail "$base: no JSON"
 done
