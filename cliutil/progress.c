@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli_util.h"
 
 #define BAR_WIDTH 30
 

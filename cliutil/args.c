@@ -1,6 +1,7 @@
-/* Argument cursor, value parsers and the two message helpers of the CLI.
- * Usage errors are one line, so scripts can show them verbatim. */
-#include "cli.h"
+/* Argument cursor, value parsers and the two message helpers of the CLI
+ * and the benchmarks. Usage errors are one line, so scripts can show them
+ * verbatim. */
+#include "cli_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
