@@ -8,6 +8,7 @@
 #include "chainexec.h"
 #include "cli.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 
 static const char help[] =
     "usage: chainexec gen --accounts A --blocks B --txs T [--mix "

@@ -12,3 +12,10 @@ add_test(NAME chainexec.engine.example
                  ${_cx_example_flags})
 set_tests_properties(chainexec.engine.example PROPERTIES
   LABELS "engine" TIMEOUT 300)
+
+# chainexec.engine.no_signing: libchainexec.so holds no signing code (the
+# signer and the fixture generator live in signing/, outside the library).
+add_test(NAME chainexec.engine.no_signing
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/no_signing.sh
+                 $<TARGET_FILE:chainexec_shared>)
+set_tests_properties(chainexec.engine.no_signing PROPERTIES LABELS "engine")

@@ -19,6 +19,7 @@
 #include "chainexec.h"
 #include "cx_test.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 
 TestSuite(reliability_soak);
 
