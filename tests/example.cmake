@@ -1,6 +1,8 @@
 # chainexec.engine.example: examples/embed.c built against the installed
 # header and library (cmake --install into a temporary prefix, then
-# pkg-config), run, and its output compared with known results.
+# pkg-config and find_package), run without LD_LIBRARY_PATH, and its output
+# compared with known results. chainexec.engine.example_multiarch: the same
+# against a fresh /usr, lib/x86_64-linux-gnu install (Debian's layout).
 set(_cx_example_flags "")
 if(NOT CHAINEXEC_SANITIZE STREQUAL "OFF")
   # The installed library carries the sanitizer runtime references.
@@ -11,6 +13,11 @@ add_test(NAME chainexec.engine.example
                  ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER}
                  ${_cx_example_flags})
 set_tests_properties(chainexec.engine.example PROPERTIES
+  LABELS "engine" TIMEOUT 300)
+add_test(NAME chainexec.engine.example_multiarch
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/example_install.sh --multiarch
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER})
+set_tests_properties(chainexec.engine.example_multiarch PROPERTIES
   LABELS "engine" TIMEOUT 300)
 
 # chainexec.engine.no_signing: libchainexec.so holds no signing code (the
