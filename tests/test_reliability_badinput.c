@@ -30,12 +30,15 @@ typedef struct cli_run {
   char err[1 << 13];
 } cli_run;
 
-static char g_dir[64]; /* per-test scratch directory (tests run isolated) */
+/* Per-test scratch directory under $TMPDIR (tests run isolated, each in
+ * its own process), removed when the test's process exits, also after a
+ * failed assertion (cx_test_mkdtemp). */
+static char *g_dir;
 
 static const char *scratch(void) {
-  if (!g_dir[0]) {
-    strcpy(g_dir, "/tmp/cx-badinput-XXXXXX");
-    cr_assert_not_null(mkdtemp(g_dir));
+  if (!g_dir) {
+    g_dir = cx_test_mkdtemp("badinput");
+    cr_assert_not_null(g_dir, "cannot create a temporary directory");
   }
   return g_dir;
 }
