@@ -13,11 +13,12 @@
 
 #include "cli.h"
 #include "fixture.h"
+#include "replay_watch.h"
 
 #define CHUNK_BLOCKS                                                           \
   32 /* blocks per cx_engine_execute_blocks call: the                          \
       * stages overlap within a call; the progress bar                         \
-      * moves between calls */
+      * moves within a call through replay_watch.h */
 
 static const char help[] =
     "usage: chainexec replay FILE [--json] [--db DIR] [--threads N]\n"
@@ -210,8 +211,17 @@ static int run_blocks(cx_engine *e, const cx_fixture *f, const replay_opts *o,
   cx_block views[CHUNK_BLOCKS];
   cx_block_result res[CHUNK_BLOCKS];
   cx_progress bar;
+  uint64_t txs_total = 0, txs_done = 0;
+  for (size_t i = 0; i < f->n_blocks; i++) {
+    txs_total += f->blocks[i].tx_count;
+    txs_done += i < r->n_resumed ? f->blocks[i].tx_count : 0;
+  }
   cx_progress_init(&bar, "replay", f->n_blocks, o->quiet);
+  cx_progress_set_sub(&bar, "txs verified", txs_total);
+  cx_progress_update_sub(&bar, txs_done);
   cx_progress_update(&bar, r->n_resumed);
+  cx_replay_watch *watch =
+      cx_replay_watch_start(e, &bar, r->n_resumed, txs_done);
   double t0 = cx_cli_now();
   int rc = CX_OK;
   for (size_t i = r->n_resumed; i < f->n_blocks && !rc;) {
@@ -225,12 +235,14 @@ static int run_blocks(cx_engine *e, const cx_fixture *f, const replay_opts *o,
                                               rc ? NULL : err);
       memcpy(r->counts[i + k], res[k].status_counts, sizeof r->counts[0]);
       r->exec_txs += res[k].tx_count;
+      txs_done += res[k].tx_count;
       if (!rc)
         rc = crc;
     }
     for (size_t k = 0; k < n; k++)
       cx_block_result_free(&res[k]);
     i += done;
+    cx_progress_update_sub(&bar, txs_done);
     cx_progress_update(&bar, i);
     if (kill_at && i >= kill_at)
       raise(SIGKILL);
@@ -238,6 +250,7 @@ static int run_blocks(cx_engine *e, const cx_fixture *f, const replay_opts *o,
       rc = cx_error_set(err, CX_ESTATE, "engine stopped after %zu blocks", i);
   }
   r->exec_s = cx_cli_now() - t0;
+  cx_replay_watch_stop(watch);
   cx_progress_done(&bar);
   return rc;
 }

@@ -9,6 +9,7 @@
 #ifndef CX_CLI_UTIL_H
 #define CX_CLI_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -104,18 +105,29 @@ const char *cx_cli_strategy_name(cx_strategy_kind k);
 double cx_cli_now(void);
 
 /* A progress bar on stderr: shown only when stderr is a terminal and not
- * disabled (--quiet). Redraws at most ~10 times a second. */
+ * disabled (--quiet). Redraws at most ~10 times a second. Updates may come
+ * from several threads (a watcher thread redrawing while the main thread
+ * runs blocks): the bar holds a lock. Optionally a second count finer than
+ * the blocks (e.g. signatures verified) is shown after the block count. */
 typedef struct cx_progress {
   bool on;
   const char *label;
-  uint64_t total;
+  uint64_t total, done;
+  const char *sub_label; /* NULL: no second count */
+  uint64_t sub_total, sub_done;
   double start, last_draw;
+  pthread_mutex_t lock;
 } cx_progress;
 
 void cx_progress_init(cx_progress *p, const char *label, uint64_t total,
                       bool quiet);
+/* Sets the blocks done (never moves backwards) and redraws. */
 void cx_progress_update(cx_progress *p, uint64_t done);
-/* Clears the bar's line. */
+/* Shows "<sub_done>/<total> <label>" beside the blocks from now on. */
+void cx_progress_set_sub(cx_progress *p, const char *label, uint64_t total);
+/* Sets the second count (never moves backwards) and redraws. */
+void cx_progress_update_sub(cx_progress *p, uint64_t sub_done);
+/* Clears the bar's line. Call once no other thread updates the bar. */
 void cx_progress_done(cx_progress *p);
 
 #endif /* CX_CLI_UTIL_H */
