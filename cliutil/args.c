@@ -218,7 +218,7 @@ bool cx_cli_engine_opt(cx_cli_args *a, cx_config *cfg) {
     return true;
   }
   if (cx_cli_opt(a, "--threads", &v)) {
-    if (!a->bad && cx_cli_u64(a, "--threads", v, 1, 1024, &n))
+    if (!a->bad && cx_cli_u64(a, "--threads", v, 1, CX_CLI_MAX_THREADS, &n))
       cfg->threads = (unsigned)n;
     return true;
   }

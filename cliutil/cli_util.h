@@ -19,6 +19,10 @@
 #define CX_EXIT_FAIL 1
 #define CX_EXIT_USAGE 2
 
+/* The one rule for --threads of every command (replay, gen, the
+ * benchmarks): 1..CX_CLI_MAX_THREADS (the worker pool's limit). */
+#define CX_CLI_MAX_THREADS 1024
+
 /* Prints "chainexec <cmd>: <message>" on stderr; returns 1. */
 int cx_cli_fail(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -103,6 +107,19 @@ const char *cx_cli_strategy_name(cx_strategy_kind k);
 
 /* Monotonic seconds. */
 double cx_cli_now(void);
+
+/* Checks, before any work, that a file `path` given with option `opt` can
+ * be written: not a directory, in an existing directory this process may
+ * write in (files are written beside themselves, then renamed). Else
+ * prints "chainexec <cmd>: <opt> <path>: ..." saying what to do, false. */
+bool cx_cli_check_output_file(const char *cmd, const char *opt,
+                              const char *path);
+
+/* Checks that an input `path` is not a directory; else prints
+ * "chainexec <cmd>: <path> is a directory; <cmd> needs <hint>", false. A
+ * missing or unreadable file is left to the reader's own message. */
+bool cx_cli_check_input_file(const char *cmd, const char *path,
+                             const char *hint);
 
 /* A progress bar on stderr: shown only when stderr is a terminal and not
  * disabled (--quiet). Redraws at most ~10 times a second. Updates may come
