@@ -15,6 +15,7 @@
 #include "signer.h"
 #include "verify.h"
 #include "bench_util.h"
+#include "cli_util.h"
 
 typedef struct opts {
   bool json, quick;
@@ -62,7 +63,7 @@ static int bench_sha(const sizes *sz, sha_result *r, double *merkle_s) {
   size_t *lens = malloc(n * sizeof *lens);
   uint8_t *leaves = malloc(n * 32);
   if (!data || !want || !got || !ptrs || !lens || !leaves) {
-    fprintf(stderr, "bench crypto: out of memory for %zu messages\n", n);
+    fprintf(stderr, "chainexec bench crypto: out of memory for %zu messages\n", n);
     free(data), free(want), free(got), free(ptrs), free(lens), free(leaves);
     return 1;
   }
@@ -123,7 +124,7 @@ static int bench_sha(const sizes *sz, sha_result *r, double *merkle_s) {
     *merkle_s = min_d(*merkle_s, cx_bench_now() - t);
   }
   if (rc)
-    fprintf(stderr, "bench crypto: SHA-256 (%s) digests differ from "
+    fprintf(stderr, "chainexec bench crypto: SHA-256 (%s) digests differ from "
             "OpenSSL's, or the Merkle root failed\n", cx_sha256_impl_name());
   free(data), free(want), free(got), free(ptrs), free(lens), free(leaves);
   return rc;
@@ -148,7 +149,7 @@ static int make_sigs(size_t n, sig_set *set) {
   uint8_t (*sk)[32] = malloc(KEYS * 32), (*pk)[33] = malloc(KEYS * 33);
   int rc = 0;
   if (!set->pub || !set->digest || !set->sig || !s || !sk || !pk) {
-    fprintf(stderr, "bench crypto: out of memory for %zu signatures\n", n);
+    fprintf(stderr, "chainexec bench crypto: out of memory for %zu signatures\n", n);
     rc = 1;
   }
   for (size_t k = 0; rc == 0 && k < KEYS; k++)
@@ -224,7 +225,7 @@ static int bench_verify(const sizes *sz, verify_result *r) {
   secp256k1_ecdsa_signature *sigs = malloc(n * sizeof *sigs);
   int rc = 0;
   if (!ctx || !v || !pks || !sigs) {
-    fprintf(stderr, "bench crypto: cannot create verification contexts\n");
+    fprintf(stderr, "chainexec bench crypto: cannot create verification contexts\n");
     rc = 1;
   }
   for (size_t i = 0; rc == 0 && i < n; i++)
@@ -258,7 +259,7 @@ static int bench_verify(const sizes *sz, verify_result *r) {
   if (rc == 0 && (ok[0] != n || ok[1] != n || ok[2] != n))
     rc = 1;
   if (rc)
-    fprintf(stderr, "bench crypto: a generated signature did not verify\n");
+    fprintf(stderr, "chainexec bench crypto: a generated signature did not verify\n");
   free(pks);
   free(sigs);
   cx_verifier_destroy(v);
@@ -323,18 +324,18 @@ static void report(const opts *o, const sizes *sz, const sha_result *s,
 
 int cx_bench_crypto(int argc, char **argv) {
   opts o = {false, false};
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0) {
+  cx_cli_args a;
+  cx_cli_args_init(&a, "bench crypto", argc, argv);
+  while (cx_cli_args_more(&a)) {
+    if (cx_cli_flag(&a, "--json"))
       o.json = true;
-    } else if (strcmp(argv[i], "--quick") == 0) {
+    else if (cx_cli_flag(&a, "--quick"))
       o.quick = true;
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    else if (cx_cli_flag(&a, "--help") || cx_cli_flag(&a, "-h"))
       return usage(stdout);
-    } else {
-      fprintf(stderr, "chainexec bench crypto: unknown argument '%s' (try "
-              "--help)\n", argv[i]);
-      return 2;
-    }
+    else
+      return cx_cli_usage("bench crypto", "unknown argument '%s'",
+                          cx_cli_args_cur(&a));
   }
   sizes sz = o.quick ? (sizes){1u << 16, 1024, 1} : (sizes){1u << 20, 8192, 5};
   sha_result s;

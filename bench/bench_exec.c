@@ -1,7 +1,6 @@
 /* `chainexec bench exec`: see bench_exec.h. */
 #include "bench_exec.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "pathchoice.h"
 #include "pool.h"
 #include "bench_util.h"
+#include "cli_util.h"
 
 typedef struct opts {
   bool json, quick, warm, lmdb;
@@ -91,7 +91,7 @@ static int workload_store(workload *w, cx_entry *accounts, size_t n) {
                       CX_OK)
     w->snap = cx_store_snapshot(w->store, &err);
   if (!w->snap) {
-    fprintf(stderr, "bench exec: LMDB base: %s\n", err.message);
+    fprintf(stderr, "chainexec bench exec: LMDB base: %s\n", err.message);
     return -1;
   }
   return 0;
@@ -176,7 +176,7 @@ static int timed_run(cx_executor *x, const workload *w, uint8_t *st,
   int rc = cx_executor_run(x, &in, read, ctx, &out, &err);
   *dt = cx_bench_now() - t0;
   if (rc != 0) {
-    fprintf(stderr, "bench exec: %s\n", err.message);
+    fprintf(stderr, "chainexec bench exec: %s\n", err.message);
     return -1;
   }
   *c = out.counters;
@@ -186,7 +186,7 @@ static int timed_run(cx_executor *x, const workload *w, uint8_t *st,
     *ref_copy = malloc((out.n_writes + 1) * sizeof **ref_copy);
     if (!s || !*ref_copy) {
       free(s);
-      fprintf(stderr, "bench exec: out of memory\n");
+      fprintf(stderr, "chainexec bench exec: out of memory\n");
       return -1;
     }
     memcpy(s, st, w->n);
@@ -196,7 +196,7 @@ static int timed_run(cx_executor *x, const workload *w, uint8_t *st,
   }
   char why[160];
   if (!cx_exec_same(&got, ref, why, sizeof why)) {
-    fprintf(stderr, "bench exec: %s run differs from the sequential one: %s\n",
+    fprintf(stderr, "chainexec bench exec: %s run differs from the sequential one: %s\n",
             c->path == CX_EXEC_PARALLEL  ? "Block-STM"
             : c->path == CX_EXEC_PLANNED ? "planned"
                                          : "sequential",
@@ -212,7 +212,7 @@ static cx_executor *make(cx_pool *pool, unsigned threads, int path) {
   cx_error err = {0};
   cx_executor *x = cx_executor_create(&cfg, &err);
   if (!x)
-    fprintf(stderr, "bench exec: %s\n", err.message);
+    fprintf(stderr, "chainexec bench exec: %s\n", err.message);
   return x;
 }
 
@@ -225,7 +225,7 @@ static cx_executor *make(cx_pool *pool, unsigned threads, int path) {
 static int run_point(cx_pool *pool, const opts *o, point *p) {
   workload w;
   if (workload_make(&w, p->accounts, p->txs, o->lmdb) != 0) {
-    fprintf(stderr, "bench exec: could not prepare a block of %zu txs\n",
+    fprintf(stderr, "chainexec bench exec: could not prepare a block of %zu txs\n",
             p->txs);
     return -1;
   }
@@ -374,41 +374,39 @@ static void print_point(const opts *o, const point *p, bool first) {
 
 int cx_bench_exec(int argc, char **argv) {
   opts o = {false, false, false, false, 2, 0, 0};
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    bool has_val = i + 1 < argc;
-    size_t v = 0;
-    if (strcmp(a, "--json") == 0) {
+  cx_cli_args ca;
+  cx_cli_args_init(&ca, "bench exec", argc, argv);
+  while (cx_cli_args_more(&ca)) {
+    const char *v;
+    uint64_t n;
+    if (cx_cli_flag(&ca, "--json"))
       o.json = true;
-    } else if (strcmp(a, "--quick") == 0) {
+    else if (cx_cli_flag(&ca, "--quick"))
       o.quick = true;
-    } else if (strcmp(a, "--warm") == 0) {
+    else if (cx_cli_flag(&ca, "--warm"))
       o.warm = true;
-    } else if (strcmp(a, "--base") == 0 && has_val &&
-               (strcmp(argv[i + 1], "memory") == 0 ||
-                strcmp(argv[i + 1], "lmdb") == 0)) {
-      o.lmdb = argv[++i][0] == 'l';
-    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+    else if (cx_cli_flag(&ca, "--help") || cx_cli_flag(&ca, "-h"))
       return usage(stdout);
-    } else if ((strcmp(a, "--accounts") == 0 || strcmp(a, "--txs") == 0 ||
-                strcmp(a, "--threads") == 0) &&
-               has_val && parse_size(argv[i + 1], &v)) {
-      if (a[2] == 'a')
-        o.accounts = v;
-      else if (a[3] == 'x')
-        o.txs = v;
-      else if (v > CX_POOL_MAX_THREADS)
-        return fprintf(stderr, "bench exec: --threads %zu is above %u\n", v,
-                       CX_POOL_MAX_THREADS),
-               2;
-      else
-        o.threads = (unsigned)v;
-      i++;
-    } else {
-      fprintf(stderr, "bench exec: bad argument '%s'\n", a);
-      return usage(stderr);
-    }
+    else if (cx_cli_opt(&ca, "--base", &v)) {
+      if (!ca.bad && strcmp(v, "memory") && strcmp(v, "lmdb"))
+        return cx_cli_usage("bench exec",
+                            "--base must be memory or lmdb, not '%s'", v);
+      o.lmdb = !ca.bad && v[0] == 'l';
+    } else if (cx_cli_opt(&ca, "--accounts", &v)) {
+      if (!ca.bad && cx_cli_u64(&ca, "--accounts", v, 1, 100000000, &n))
+        o.accounts = (size_t)n;
+    } else if (cx_cli_opt(&ca, "--txs", &v)) {
+      if (!ca.bad && cx_cli_u64(&ca, "--txs", v, 1, 100000000, &n))
+        o.txs = (size_t)n;
+    } else if (cx_cli_opt(&ca, "--threads", &v)) {
+      if (!ca.bad && cx_cli_u64(&ca, "--threads", v, 1, CX_CLI_MAX_THREADS, &n))
+        o.threads = (unsigned)n;
+    } else
+      return cx_cli_usage("bench exec", "unknown argument '%s'",
+                          cx_cli_args_cur(&ca));
   }
+  if (ca.bad)
+    return CX_EXIT_USAGE;
   static const size_t grid_a[] = {2, 10, 100, 1000, 10000},
                       grid_t[] = {1000, 10000}, quick_a[] = {2, 1000},
                       quick_t[] = {1000};
@@ -421,7 +419,7 @@ int cx_bench_exec(int argc, char **argv) {
   cx_error err = {0};
   cx_pool *pool = cx_pool_create(o.threads, &err);
   if (!pool) {
-    fprintf(stderr, "bench exec: %s\n", err.message);
+    fprintf(stderr, "chainexec bench exec: %s\n", err.message);
     return 1;
   }
   if (o.json)

@@ -15,6 +15,7 @@
 #include "sha256.h"
 #include "verify.h"
 #include "bench_util.h"
+#include "cli_util.h"
 
 typedef struct opts {
   bool json, quick;
@@ -102,7 +103,7 @@ static int host_verify(const sigset *s, pair *p) {
   if (!got || !ref || !v) {
     free(got), free(ref);
     if (v) cx_verifier_destroy(v);
-    fprintf(stderr, "bench gpu: out of memory\n");
+    fprintf(stderr, "chainexec bench gpu: out of memory\n");
     return 1;
   }
   /* Alternate chunks so a noisy neighbour slows both alike. */
@@ -122,7 +123,7 @@ static int host_verify(const sigset *s, pair *p) {
   int bad = memcmp(got, s->want, s->n) || memcmp(ref, s->want, s->n);
   free(got), free(ref);
   if (bad) {
-    fprintf(stderr, "bench gpu: host CX_HD verify verdicts differ from libsecp256k1\n");
+    fprintf(stderr, "chainexec bench gpu: host CX_HD verify verdicts differ from libsecp256k1\n");
     return 1;
   }
   *p = (pair){"ecdsa verify", "cx_hd (host)", "libsecp256k1", s->n,
@@ -137,7 +138,7 @@ static int host_hash(size_t n, int rounds, pair *sha, pair *mk) {
   uint8_t(*a)[32] = malloc(n * 32), (*b)[32] = malloc(n * 32);
   int rc = 1;
   if (!data || !off || !lens || !a || !b) {
-    fprintf(stderr, "bench gpu: out of memory\n");
+    fprintf(stderr, "chainexec bench gpu: out of memory\n");
     goto out;
   }
   cx_bench_fill(data, n * len, 5);
@@ -160,7 +161,7 @@ static int host_hash(size_t n, int rounds, pair *sha, pair *mk) {
     mb = t4 - t3 < mb ? t4 - t3 : mb;
   }
   if (memcmp(a, b, n * 32) || memcmp(r1, r2, 32)) {
-    fprintf(stderr, "bench gpu: host CX_HD SHA-256/Merkle differ from crypto/\n");
+    fprintf(stderr, "chainexec bench gpu: host CX_HD SHA-256/Merkle differ from crypto/\n");
     goto out;
   }
   *sha = (pair){"sha256 128B", "cx_hd (host)", cx_sha256_impl_name(), n,
@@ -190,7 +191,7 @@ static int dev_verify(cx_gpu_ctx *g, const sigset *s, size_t batch,
    * since fresh buffers are where a missing stream order shows */
   int rc = cx_gpu_verify_batch(g, batch, s->pub, s->dig, s->sig, got, &err);
   if (!rc && memcmp(got, s->want, batch)) {
-    fprintf(stderr, "bench gpu: device verdicts differ from libsecp256k1 "
+    fprintf(stderr, "chainexec bench gpu: device verdicts differ from libsecp256k1 "
                     "(first batch of %zu)\n", batch);
     free(got);
     return 1;
@@ -200,9 +201,9 @@ static int dev_verify(cx_gpu_ctx *g, const sigset *s, size_t batch,
   double t = cx_bench_now() - t0;
   cx_gpu_timing tm;
   cx_gpu_last_timing(g, &tm);
-  if (rc) fprintf(stderr, "bench gpu: verify on the device failed: %s\n", err.message);
+  if (rc) fprintf(stderr, "chainexec bench gpu: verify on the device failed: %s\n", err.message);
   else if (memcmp(got, s->want, batch)) {
-    fprintf(stderr, "bench gpu: device verdicts differ from libsecp256k1\n");
+    fprintf(stderr, "chainexec bench gpu: device verdicts differ from libsecp256k1\n");
     rc = 1;
   }
   free(got);
@@ -223,9 +224,9 @@ static int dev_sha(cx_gpu_ctx *g, const uint8_t *data, const uint32_t *off,
   double t = cx_bench_now() - t0;
   cx_gpu_timing tm;
   cx_gpu_last_timing(g, &tm);
-  if (rc) fprintf(stderr, "bench gpu: SHA-256 on the device failed: %s\n", err.message);
+  if (rc) fprintf(stderr, "chainexec bench gpu: SHA-256 on the device failed: %s\n", err.message);
   else if (memcmp(got, want, batch * 32)) {
-    fprintf(stderr, "bench gpu: device SHA-256 differs from crypto/\n");
+    fprintf(stderr, "chainexec bench gpu: device SHA-256 differs from crypto/\n");
     rc = 1;
   }
   free(got);
@@ -248,9 +249,9 @@ static int dev_merkle(cx_gpu_ctx *g, size_t n, dev_row *row) {
   double t = cx_bench_now() - t0;
   cx_gpu_timing tm;
   cx_gpu_last_timing(g, &tm);
-  if (rc) fprintf(stderr, "bench gpu: Merkle on the device failed: %s\n", err.message);
+  if (rc) fprintf(stderr, "chainexec bench gpu: Merkle on the device failed: %s\n", err.message);
   else if (memcmp(r1, r2, 32)) {
-    fprintf(stderr, "bench gpu: device Merkle root differs from crypto/\n");
+    fprintf(stderr, "chainexec bench gpu: device Merkle root differs from crypto/\n");
     rc = 1;
   }
   free(leaves);
@@ -266,7 +267,7 @@ static int run_device(const opts *o, int dev, const sigset *s, double cpu_verify
   cx_gpu_error err = {0};
   cx_gpu_ctx *g = cx_gpu_open(dev, &err);
   if (!g) {
-    fprintf(stderr, "bench gpu: %s\n", err.message);
+    fprintf(stderr, "chainexec bench gpu: %s\n", err.message);
     return 1;
   }
   int rc = 0;
@@ -314,14 +315,18 @@ static void print_pair_json(const pair *p, bool last) {
 
 int cx_bench_gpu(int argc, char **argv) {
   opts o = {false, false};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) o.json = true;
-    else if (!strcmp(argv[i], "--quick")) o.quick = true;
-    else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
-    else {
-      fprintf(stderr, "bench gpu: unknown argument '%s'\n", argv[i]);
-      return usage(stderr);
-    }
+  cx_cli_args a;
+  cx_cli_args_init(&a, "bench gpu", argc, argv);
+  while (cx_cli_args_more(&a)) {
+    if (cx_cli_flag(&a, "--json"))
+      o.json = true;
+    else if (cx_cli_flag(&a, "--quick"))
+      o.quick = true;
+    else if (cx_cli_flag(&a, "--help") || cx_cli_flag(&a, "-h"))
+      return usage(stdout);
+    else
+      return cx_cli_usage("bench gpu", "unknown argument '%s'",
+                          cx_cli_args_cur(&a));
   }
   char why[256];
   int ndev = cx_gpu_describe(why, sizeof why);
@@ -330,7 +335,7 @@ int cx_bench_gpu(int argc, char **argv) {
   if (ndev > 0) {
     cx_gpu_error err = {0};
     if (cx_gpu_caps_get(0, &caps, &err)) {
-      fprintf(stderr, "bench gpu: %s\n", err.message);
+      fprintf(stderr, "chainexec bench gpu: %s\n", err.message);
       return 1;
     }
   }
@@ -347,7 +352,7 @@ int cx_bench_gpu(int argc, char **argv) {
   size_t nsig = o.quick ? 512 : 4096, nmsg = o.quick ? (1u << 12) : (1u << 18);
   sigset hs;
   if (sigset_make(&hs, nsig, nsig)) {
-    fprintf(stderr, "bench gpu: cannot build %zu signatures\n", nsig);
+    fprintf(stderr, "chainexec bench gpu: cannot build %zu signatures\n", nsig);
     return 1;
   }
   pair hp[3];
@@ -362,7 +367,7 @@ int cx_bench_gpu(int argc, char **argv) {
     sigset ds;
     size_t nd = o.quick ? ((size_t)1 << 12) : ((size_t)1 << 20);
     if (sigset_make(&ds, nd, 1024)) {
-      fprintf(stderr, "bench gpu: cannot build %zu signatures\n", nd);
+      fprintf(stderr, "chainexec bench gpu: cannot build %zu signatures\n", nd);
       return 1;
     }
     rc = run_device(&o, 0, &ds, hp[0].base_per_s, rows, &nrows);

@@ -17,6 +17,7 @@
 #include "signer.h"
 #include "verify.h"
 #include "bench_util.h"
+#include "cli_util.h"
 
 typedef struct hb_set {
   size_t n;
@@ -383,23 +384,23 @@ static void hb_print_table(const hb_results *r, bool quick) {
 
 int cx_bench_hybrid(int argc, char **argv) {
   bool json = false, quick = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0) {
+  cx_cli_args a;
+  cx_cli_args_init(&a, "bench hybrid", argc, argv);
+  while (cx_cli_args_more(&a)) {
+    if (cx_cli_flag(&a, "--json"))
       json = true;
-    } else if (strcmp(argv[i], "--quick") == 0) {
+    else if (cx_cli_flag(&a, "--quick"))
       quick = true;
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    else if (cx_cli_flag(&a, "--help") || cx_cli_flag(&a, "-h"))
       return hb_usage(stdout);
-    } else {
-      fprintf(stderr, "bench hybrid: unknown argument '%s' (try --help)\n",
-              argv[i]);
-      return hb_usage(stderr);
-    }
+    else
+      return cx_cli_usage("bench hybrid", "unknown argument '%s'",
+                          cx_cli_args_cur(&a));
   }
   hb_results r;
   memset(&r, 0, sizeof r);
   if (hb_run(&r, quick) != 0) {
-    fprintf(stderr, "bench hybrid: setup failed or a verdict differed from "
+    fprintf(stderr, "chainexec bench hybrid: setup failed or a verdict differed from "
                     "the baseline\n");
     return 1;
   }

@@ -17,6 +17,7 @@
 #include "tempdir.h"
 #include "bench_storage_undo.h"
 #include "bench_util.h"
+#include "cli_util.h"
 
 #define MAX_MT 8
 
@@ -61,8 +62,7 @@ static int usage(FILE *f) {
 }
 
 static int fail(const char *what, const char *detail) {
-  fprintf(stderr, "chainexec bench storage: %s: %s\n", what, detail);
-  return 1;
+  return cx_cli_fail("bench storage", "%s: %s", what, detail);
 }
 
 /* --- the plain LMDB baseline ------------------------------------------- */
@@ -370,23 +370,30 @@ static void report(const opts *o, const sizes *sz, const bench *b,
 
 int cx_bench_storage(int argc, char **argv) {
   opts o = {false, false, NULL};
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0) {
+  cx_cli_args a;
+  cx_cli_args_init(&a, "bench storage", argc, argv);
+  while (cx_cli_args_more(&a)) {
+    const char *v;
+    if (cx_cli_flag(&a, "--json"))
       o.json = true;
-    } else if (strcmp(argv[i], "--quick") == 0) {
+    else if (cx_cli_flag(&a, "--quick"))
       o.quick = true;
-    } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-      o.dir = argv[++i];
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    else if (cx_cli_opt(&a, "--dir", &v))
+      o.dir = v;
+    else if (cx_cli_flag(&a, "--help") || cx_cli_flag(&a, "-h"))
       return usage(stdout);
-    } else {
-      fprintf(stderr,
-              "chainexec bench storage: unknown argument '%s' (try "
-              "--help)\n",
-              argv[i]);
-      return 2;
-    }
+    else
+      return cx_cli_usage("bench storage", "unknown argument '%s'",
+                          cx_cli_args_cur(&a));
   }
+  if (a.bad)
+    return CX_EXIT_USAGE;
+  struct stat dst;
+  if (o.dir && (stat(o.dir, &dst) != 0 || !S_ISDIR(dst.st_mode)))
+    return cx_cli_usage("bench storage",
+                        "--dir %s is not an existing directory; give a "
+                        "directory to create the benchmark's databases in",
+                        o.dir);
   sizes sz = o.quick ? (sizes){10000, 200000, 2} : (sizes){100000, 2000000, 5};
   bench b;
   memset(&b, 0, sizeof b);

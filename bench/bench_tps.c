@@ -2,14 +2,14 @@
  * workloads (issue 9), against the sequential run and a plain verify loop
  * measured in the same invocation. The per-cell work is in
  * bench_tps_run.c; this file parses options, walks the grid and prints.
- * It shares the CLI's argument helpers and progress bar (it is only ever
- * linked into the `chainexec` executable). */
+ * Options are parsed with cliutil/, the argument helpers it shares with
+ * the CLI. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../cli/cli.h"
+#include "cli_util.h"
 #include "bench.h"
 #include "bench_tps.h"
 

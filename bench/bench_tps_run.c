@@ -8,6 +8,7 @@
 
 #include "bench_tps.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 #include "tx.h"
 #include "bench_util.h"
 

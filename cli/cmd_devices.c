@@ -1,5 +1,6 @@
 /* `chainexec devices`: the GPUs this process can use, or why none. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "gpu.h"
@@ -26,6 +27,18 @@ static void put_json_string(const char *s) {
   putchar('"');
 }
 
+/* What to do when a CUDA build finds no device, from the runtime's reason
+ * (NULL when there is nothing to advise). */
+static const char *no_device_hint(const char *why) {
+  if (strstr(why, "InsufficientDriver") || strstr(why, "NoDevice") ||
+      strstr(why, "driver"))
+    return "to use a GPU: install (or update) the NVIDIA driver so that "
+           "nvidia-smi lists the GPU, then run 'chainexec devices' again; "
+           "until then every batch runs on the CPU, and '--gpu sim' runs "
+           "the software device";
+  return NULL;
+}
+
 int cx_cli_devices(int argc, char **argv) {
   bool json;
   int rc = cx_cli_parse_json_only(argc, argv, "devices", help, &json);
@@ -38,8 +51,12 @@ int cx_cli_devices(int argc, char **argv) {
     printf("{\"cuda_build\": %s, \"summary\": ", cuda ? "true" : "false");
     put_json_string(why);
     printf(", \"devices\": [");
-  } else
+  } else {
     printf("%s\n", n > 0 ? why : why[0] ? why : "no CUDA device: CPU only");
+    const char *hint = cuda && n <= 0 ? no_device_hint(why) : NULL;
+    if (hint)
+      printf("%s\n", hint);
+  }
   int shown = 0;
   for (int d = 0; d < n; d++) {
     cx_gpu_caps c;

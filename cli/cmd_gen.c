@@ -8,6 +8,7 @@
 #include "chainexec.h"
 #include "cli.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 
 static const char help[] =
     "usage: chainexec gen --accounts A --blocks B --txs T [--mix "
@@ -24,7 +25,8 @@ static const char help[] =
     "  --bad-rate R       share (0..1) of injected bad signatures, bad\n"
     "                     nonces and malformed bytes (default 0)\n"
     "  --seed S           RNG seed (default 1)\n"
-    "  --threads N        signing threads (default: all cores)\n"
+    "  --threads N        1..1024, signing threads (default: all cores;\n"
+    "                     signing uses at most 16)\n"
     "  -o, --output FILE  where to write the fixture\n";
 
 int cx_cli_gen(int argc, char **argv) {
@@ -50,7 +52,7 @@ int cx_cli_gen(int argc, char **argv) {
     else if (cx_cli_opt(&a, "--bad-rate", &v))
       cx_cli_double(&a, "--bad-rate", v, 0, 1, &p.bad_rate);
     else if (cx_cli_opt(&a, "--threads", &v)) {
-      if (cx_cli_u64(&a, "--threads", v, 1, 16, &n))
+      if (cx_cli_u64(&a, "--threads", v, 1, CX_CLI_MAX_THREADS, &n))
         p.threads = (unsigned)n;
     } else if (cx_cli_opt(&a, "--mix", &v)) {
       if (!a.bad && !strcmp(v, "transfer"))

@@ -236,6 +236,13 @@ static int replay_on(cx_engine *e, const cx_fixture *f, const replay_opts *o,
   return CX_EXIT_OK;
 }
 
+/* True for "0", "HOST:0" and "[V6]:0": the system picks the port. */
+static bool listen_port_is_zero(const char *spec) {
+  const char *colon = strrchr(spec, ':');
+  const char *port = colon ? colon + 1 : spec;
+  return port[0] == '0' && port[1] == '\0';
+}
+
 int cx_cli_replay(int argc, char **argv) {
   replay_opts o;
   int rc = parse_args(argc, argv, &o);
@@ -244,6 +251,12 @@ int cx_cli_replay(int argc, char **argv) {
   cx_error err;
   cx_error_clear(&err);
   cx_fixture *f = NULL;
+  if (!cx_cli_check_input_file("replay", o.file,
+                               "a fixture FILE (JSON, e.g. from 'chainexec "
+                               "gen -o FILE')") ||
+      (o.metrics_file &&
+       !cx_cli_check_output_file("replay", "--metrics-file", o.metrics_file)))
+    return CX_EXIT_FAIL;
   if (cx_fixture_load(o.file, &f, &err))
     return cx_cli_fail("replay", "%s", err.message);
   replay_out r;
@@ -264,7 +277,9 @@ int cx_cli_replay(int argc, char **argv) {
     rc = err.code == CX_EINVAL ? cx_cli_usage("replay", "%s", err.message)
                                : cx_cli_fail("replay", "%s", err.message);
   } else {
-    if (o.metrics_listen && !o.quiet)
+    /* A port the system chose is printed even with --quiet: nothing else
+     * tells it. */
+    if (o.metrics_listen && (!o.quiet || listen_port_is_zero(o.metrics_listen)))
       fprintf(stderr, "serving metrics at /metrics on port %u\n",
               (unsigned)cx_engine_metrics_port(e));
     rc = replay_on(e, f, &o, &r);

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "replay.h"
+#include "replay_watch.h"
 #include "replay_preverify.h"
 
 #define CHUNK_BLOCKS                                                           \
@@ -206,7 +207,20 @@ int cx_replay_run(cx_engine *e, const cx_fixture *f, const replay_opts *o,
   }
   cx_progress bar;
   cx_progress_init(&bar, "replay", f->n_blocks, o->quiet);
+  uint64_t txs_total = 0, txs_done = 0;
+  for (size_t i = 0; i < f->n_blocks; i++) {
+    txs_total += f->blocks[i].tx_count;
+    txs_done += r->resumed[i] ? f->blocks[i].tx_count : 0;
+  }
+  cx_progress_set_sub(&bar, "txs verified", txs_total);
+  cx_progress_update_sub(&bar, txs_done);
   cx_progress_update(&bar, r->n_resumed);
+  /* The watcher reads the committed height as blocks done: a linear chain
+   * only; a tree's bar moves after each block. */
+  cx_replay_watch *watch =
+      cx_fixture_is_tree(f) || o->head_each
+          ? NULL
+          : cx_replay_watch_start(e, &bar, r->n_resumed, txs_done);
   double t0 = cx_cli_now();
   size_t ran = r->n_resumed;
   bool first = true;
@@ -241,6 +255,7 @@ int cx_replay_run(cx_engine *e, const cx_fixture *f, const replay_opts *o,
     cx_progress_update(&bar, ran);
   }
   r->exec_s = cx_cli_now() - t0;
+  cx_replay_watch_stop(watch);
   cx_progress_done(&bar);
   if (o->preverify && !o->quiet)
     cx_cli_preverify_report(e);

@@ -1,4 +1,5 @@
-/* Fixture files (SPEC.md section 6): loading, writing and generating them.
+/* Fixture files (SPEC.md section 6): loading and writing them (the
+ * generator, which signs, is signing/fixture_gen.h).
  *
  * A cx_fixture is plain data: genesis entries, blocks of wire transactions
  * and, optionally, the expected result of every block. The loader checks
@@ -138,32 +139,7 @@ int cx_fixture_write_result(FILE *out, const uint8_t genesis_root[32],
  * has_expect, expect). Returns CX_OK or CX_EIO. */
 int cx_fixture_write(FILE *out, const cx_fixture *f, cx_error *err);
 
-/* --- Generation (chainexec gen, bench tps) ---------------------------- */
-
-typedef enum cx_fixture_mix {
-  CX_FIXTURE_MIX_TRANSFER = 0, /* one TRANSFER per transaction */
-  CX_FIXTURE_MIX_MIXED = 1     /* every op kind, APPEND chains, conflicts */
-} cx_fixture_mix;
-
-typedef struct cx_fixture_gen_params {
-  uint64_t accounts;   /* >= 1 funded accounts (each also a signer) */
-  uint64_t blocks;     /* number of blocks */
-  uint64_t txs;        /* transactions per block */
-  cx_fixture_mix mix;
-  double bad_rate;     /* 0..1: share of bad signatures, nonces, bytes */
-  uint64_t seed;       /* same parameters and seed: same bytes */
-  unsigned threads;    /* signing threads; 0 = 1 */
-  /* Run the blocks through an engine (strategy cpu, 1 thread: the
-   * sequential path) and store the results as `expect`. The blocks are the
-   * same either way: the generator models the state itself to keep sender
-   * nonces valid after failing transactions. */
-  bool compute_expect;
-} cx_fixture_gen_params;
-
-/* Generates a signed fixture. Deterministic in (params, seed) whatever
- * the thread count. Returns CX_OK with *out set, CX_EINVAL on bad
- * parameters, CX_ENOMEM, or an engine error when computing expect. */
-int cx_fixture_generate(const cx_fixture_gen_params *p, cx_fixture **out,
-                        cx_error *err);
+/* Generation (chainexec gen, bench tps) is signing code, kept out of
+ * the engine library: signing/fixture_gen.h. */
 
 #endif /* CX_FIXTURE_H */

@@ -51,15 +51,30 @@ fixtures="${fixtures:-${CX_SHARED_DIR:-$here/../shared}/fixtures}"
 [ -d "$fixtures" ] || { echo "fault-campaign: no fixtures at $fixtures" >&2; exit 2; }
 seed="${seed:-$(date +%s)}"
 RANDOM=$((seed % 32768))
-own_work=0
-if [ -z "$work" ]; then work="$(mktemp -d /tmp/cx-fault.XXXXXX)"; own_work=1; fi
+own_work=0 mnt=""
+if [ -z "$work" ]; then work="$(mktemp -d "${TMPDIR:-/tmp}/cx-fault.XXXXXX")"; own_work=1; fi
+# A scratch folder of our own goes at exit, whatever the outcome (the tmpfs
+# unmounted first, else rm cannot remove its mount point); pass --work DIR
+# to keep the evidence.
+cleanup() {
+  if [ -n "$mnt" ]; then umount "$mnt" 2>/dev/null || true; fi
+  if [ "$own_work" = 1 ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
 mkdir -p "$work"
 chmod 755 "$work"
 echo "fault-campaign: seed $seed, work $work$([ $quick = 1 ] && echo ', quick')"
 
+keep_hint() {
+  if [ "$own_work" = 1 ]; then
+    echo "fault-campaign: replay with --seed $seed --work DIR to keep the evidence" >&2
+  else
+    echo "fault-campaign: replay with --seed $seed; evidence kept in $work" >&2
+  fi
+}
 fail() {
   echo "fault-campaign: FAILED: $*" >&2
-  echo "fault-campaign: replay with --seed $seed; evidence kept in $work" >&2
+  keep_hint
   exit 1
 }
 json_field() { grep -o "\"$1\": *\"[0-9a-f]*\"" | sed 's/.*"\([0-9a-f]*\)"$/\1/'; }
@@ -155,10 +170,9 @@ done
 # ---- diskfull on a real filesystem (tmpfs), when we may mount -------------
 # ENOSPC from a full filesystem rather than EFBIG from a file size limit;
 # "space returns" is a remount with a larger size.
-mnt="$work/smallfs"
-mkdir -p "$mnt"
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=$(( data_kb / 2 ))k tmpfs "$mnt" 2>/dev/null; then
-  trap 'umount "$mnt" 2>/dev/null || true' EXIT
+mkdir -p "$work/smallfs"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=$(( data_kb / 2 ))k tmpfs "$work/smallfs" 2>/dev/null; then
+  mnt="$work/smallfs" # unmounted by cleanup
   for pct in $([ $quick = 1 ] && echo 50 || echo 20 50 80); do
     db="$mnt/db"
     rm -rf "$db"
@@ -318,8 +332,7 @@ done
 if [ "${#crashes[@]}" -gt 0 ]; then
   printf 'fault-campaign: FAILED: %d crashes:\n' "${#crashes[@]}" >&2
   printf '  %s\n' "${crashes[@]}" >&2
-  echo "fault-campaign: replay with --seed $seed; evidence kept in $work" >&2
-  own_work=0
+  keep_hint
   result=1
 else
   echo "fault-campaign: PASS, zero crashes, zero wrong roots"
@@ -329,5 +342,4 @@ printf '  faults injected: diskfull %d (ulimit) + %d (full tmpfs), readonly %d, 
   "${injected[diskfull]}" "${injected[fsfull]}" "${injected[readonly]}" "${injected[corrupt]}" \
   "${injected[gpu_fail]}" "${injected[gpu_wrong]}" "${injected[gpu_hang]}" "${outcomes[gpu_runs]:-0}"
 for k in $(printf '%s\n' "${!outcomes[@]}" | sort); do printf '  %-28s %d\n' "$k" "${outcomes[$k]}"; done
-if [ "$own_work" = 1 ]; then rm -rf "$work"; fi
 exit $result

@@ -11,8 +11,8 @@
 #   --seed S    seed of the fixture and of the kill moments (default: time)
 #   --bin       the chainexec executable (default $CHAINEXEC_BIN, else
 #               build/release/cli/chainexec)
-#   --work DIR  scratch folder (default: a new temporary one, removed at
-#               the end unless the campaign fails)
+#   --work DIR  scratch folder, kept (default: a new temporary one under
+#               $TMPDIR, removed at exit whatever the outcome)
 #
 # Checks, after each kill (`chainexec info --db`):
 #   - the height never goes down: a block seen committed is never lost;
@@ -57,13 +57,26 @@ fi
 seed="${seed:-$(date +%s)}"
 RANDOM=$((seed % 32768))
 own_work=0
-if [ -z "$work" ]; then work="$(mktemp -d /tmp/cx-kill.XXXXXX)"; own_work=1; fi
+if [ -z "$work" ]; then work="$(mktemp -d "${TMPDIR:-/tmp}/cx-kill.XXXXXX")"; own_work=1; fi
+# Our own scratch folder goes at exit, also on failure (after the replay
+# that may still run in the background); --work DIR keeps the evidence.
+cleanup() {
+  local j
+  for j in $(jobs -p); do kill -9 "$j" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$own_work" = 1 ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
 mkdir -p "$work"
 echo "kill-campaign: seed $seed, $kills kills, fixture $blocks x $txs, work $work"
 
 fail() {
   echo "kill-campaign: FAILED: $*" >&2
-  echo "kill-campaign: replay with --seed $seed; evidence kept in $work" >&2
+  if [ "$own_work" = 1 ]; then
+    echo "kill-campaign: replay with --seed $seed --work DIR to keep the evidence" >&2
+  else
+    echo "kill-campaign: replay with --seed $seed; evidence kept in $work" >&2
+  fi
   exit 1
 }
 
@@ -180,5 +193,4 @@ echo "kill-campaign: PASS: $delivered kills survived over $rounds rounds" \
      "commit), highest height seen at a kill" \
      "$max_seen of $blocks, zero lost or wrong blocks, final roots equal" \
      "the clean run"
-[ "$own_work" = 1 ] && rm -rf "$work"
 exit 0

@@ -343,6 +343,24 @@ static int check_file_length(cx_store *s, const MDB_envinfo *info,
   return CX_OK;
 }
 
+/* LMDB refuses a zero-length data.mdb with a bare errno (EBADF, "Bad file
+ * descriptor"): say what the file is and what to do. True with *err set
+ * when data.mdb exists and is empty. */
+static bool empty_data_file(const cx_store *s, cx_error *err) {
+  char file[4096];
+  snprintf(file, sizeof file, "%s/data.mdb", s->path);
+  struct stat fst;
+  if (stat(file, &fst) != 0 || !S_ISREG(fst.st_mode) || fst.st_size != 0)
+    return false;
+  cx_error_set(err, CX_ECORRUPT,
+               "%s is empty (0 bytes), so it holds no database (a copy or "
+               "an open that stopped before LMDB wrote it); delete data.mdb "
+               "and lock.mdb in %s to start a new database there, or restore "
+               "it from a copy",
+               file, s->path);
+  return true;
+}
+
 static int open_env(cx_store *s, cx_error *err) {
   int rc = mdb_env_create(&s->env);
   if (rc != 0) {
@@ -358,7 +376,9 @@ static int open_env(cx_store *s, cx_error *err) {
     return cx_store_fail(s, rc, "configuring the LMDB environment", err);
   rc = mdb_env_open(s->env, s->path, env_flags(&s->cfg), 0644);
   if (rc != 0)
-    return cx_store_fail(s, rc, "opening the database", err);
+    return empty_data_file(s, err) ? CX_ECORRUPT
+                                   : cx_store_fail(s, rc, "opening the database",
+                                                   err);
   int dead = 0;
   rc = mdb_reader_check(s->env, &dead);
   if (rc != 0)

@@ -20,6 +20,7 @@ if(CHAINEXEC_BUILD_BENCH) # `chainexec bench` exists only with the benchmarks
   cx_cli_test(bench_tps bench_tps.sh)
 endif()
 cx_cli_test(metrics metrics.sh)
+cx_cli_test(progress progress.sh)
 
 cx_cli_test(forks forks.sh)
 

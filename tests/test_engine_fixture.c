@@ -15,6 +15,7 @@
 
 #include "cx_test.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 #include "tx.h"
 
 #define ADDR_A "7b758bb7dddb370ca0e8f73d31517a630846960f"

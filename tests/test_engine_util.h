@@ -12,8 +12,10 @@
 #define CX_TEST_ENGINE_UTIL_H
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chainexec.h"
 #include "cx_test.h"
@@ -403,26 +405,17 @@ static inline cx_genesis_account *te_genesis_accounts(const te_keys *k,
 
 
 
-#include <ftw.h>
-#include <stdio.h>
-#include <unistd.h>
-
-static inline int te_rm_one(const char *p, const struct stat *st, int flag,
-                            struct FTW *f) {
-  (void)st;
-  (void)f;
-  return flag == FTW_DP ? rmdir(p) : unlink(p);
-}
-
-/* A fresh directory for a database the test owns; te_rmtree removes it. */
+/* A fresh directory for a database the test owns, under $TMPDIR;
+ * te_rmtree removes it, and the test's exit does when an assertion failed
+ * first (cx_test_mkdtemp). */
 static inline char *te_mkdtemp(void) {
-  char *p = strdup("/tmp/cx-engine-test-XXXXXX");
-  cr_assert_not_null(mkdtemp(p));
+  char *p = cx_test_mkdtemp("engine-test");
+  cr_assert_not_null(p, "cannot create a temporary directory");
   return p;
 }
 
 static inline void te_rmtree(char *p) {
-  nftw(p, te_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+  cx_test_rmtree(p);
   free(p);
 }
 #endif /* CX_TEST_ENGINE_UTIL_H */

@@ -30,12 +30,15 @@ typedef struct cli_run {
   char err[1 << 13];
 } cli_run;
 
-static char g_dir[64]; /* per-test scratch directory (tests run isolated) */
+/* Per-test scratch directory under $TMPDIR (tests run isolated, each in
+ * its own process), removed when the test's process exits, also after a
+ * failed assertion (cx_test_mkdtemp). */
+static char *g_dir;
 
 static const char *scratch(void) {
-  if (!g_dir[0]) {
-    strcpy(g_dir, "/tmp/cx-badinput-XXXXXX");
-    cr_assert_not_null(mkdtemp(g_dir));
+  if (!g_dir) {
+    g_dir = cx_test_mkdtemp("badinput");
+    cr_assert_not_null(g_dir, "cannot create a temporary directory");
   }
   return g_dir;
 }
@@ -381,6 +384,104 @@ Test(badinput, file_is_directory) {
   cli_run *r = malloc(sizeof *r);
   RUN(r, "replay", scratch(), "--quiet");
   expect_failure(r, 1, scratch());
+  cr_expect_neq(strstr(r->err, "is a directory; replay needs a fixture FILE"),
+                NULL, "%s", r->err);
+  free(r);
+}
+
+/* A zero-length data.mdb (LMDB alone says "Bad file descriptor (9)"). */
+Test(badinput, db_empty_data_file) {
+  char dir[256], file[300];
+  snprintf(dir, sizeof dir, "%s/emptydb", scratch());
+  cr_assert_eq(mkdir(dir, 0755), 0);
+  snprintf(file, sizeof file, "%s/data.mdb", dir);
+  FILE *f = fopen(file, "wb");
+  cr_assert_not_null(f);
+  fclose(f);
+  const char *p = write_file(
+      "ok.json", "{\"format\": \"chainexec-fixture/1\", \"genesis\": {}, \"blocks\": []}");
+  cli_run *r = malloc(sizeof *r);
+  RUN(r, "info", "--db", dir);
+  expect_failure(r, 1, "data.mdb is empty (0 bytes)");
+  cr_expect_neq(strstr(r->err, "delete data.mdb and lock.mdb"), NULL, "%s",
+                r->err);
+  RUN(r, "replay", p, "--quiet", "--db", dir);
+  expect_failure(r, 1, "data.mdb is empty (0 bytes)");
+  free(r);
+}
+
+/* --metrics-file is checked before anything runs: nothing reaches --db. */
+static void expect_metrics_file_refused(const char *mpath,
+                                        const char *needle) {
+  const char *p = write_file(
+      "ok.json", "{\"format\": \"chainexec-fixture/1\", \"genesis\": {}, \"blocks\": [{\"txs\": []}]}");
+  char db[256];
+  snprintf(db, sizeof db, "%s/mdb", scratch());
+  cli_run *r = malloc(sizeof *r);
+  RUN(r, "replay", p, "--quiet", "--db", db, "--metrics-file", mpath);
+  expect_failure(r, 1, needle);
+  cr_expect_neq(strstr(r->err, "--metrics-file"), NULL, "%s", r->err);
+  struct stat st;
+  cr_expect_neq(stat(db, &st), 0, "the replay ran before the check");
+  free(r);
+}
+
+Test(badinput, metrics_file_in_missing_directory) {
+  expect_metrics_file_refused("/nonexistent/chainexec/m.prom",
+                              "directory /nonexistent/chainexec does not "
+                              "exist");
+}
+
+Test(badinput, metrics_file_is_directory) {
+  expect_metrics_file_refused(scratch(), "is a directory");
+}
+
+/* A port the system picked is printed, also with --quiet. */
+Test(badinput, metrics_listen_port_zero_quiet) {
+  const char *p = write_file(
+      "ok.json", "{\"format\": \"chainexec-fixture/1\", \"genesis\": {}, \"blocks\": []}");
+  cli_run *r = malloc(sizeof *r);
+  RUN(r, "replay", p, "--quiet", "--metrics-listen", "0");
+  cr_expect_eq(r->exit, 0, "%s", r->err);
+  const char *at = strstr(r->err, "on port ");
+  cr_expect_not_null(at, "no port on stderr: %s", r->err);
+  if (at)
+    cr_expect_gt(atoi(at + 8), 0, "%s", r->err);
+  free(r);
+}
+
+/* Skips when this chainexec was built without the benchmarks. */
+static void skip_without_bench(const cli_run *r) {
+  if (r->exit == 1 && strstr(r->err, "benchmarks are not built"))
+    cr_skip_test("chainexec built without the benchmarks");
+}
+
+Test(badinput, bench_storage_dir_is_file) {
+  const char *f = write_file("plainfile", "x\n");
+  char path[256];
+  snprintf(path, sizeof path, "%s", f);
+  cli_run *r = malloc(sizeof *r);
+  RUN(r, "bench", "storage", "--quick", "--dir", path);
+  skip_without_bench(r);
+  expect_failure(r, 2, "--dir");
+  cr_expect_neq(strstr(r->err, "is not an existing directory"), NULL, "%s",
+                r->err);
+  cr_expect_neq(strstr(r->err, path), NULL, "%s", r->err);
+  free(r);
+}
+
+/* A CUDA build on a machine without a usable NVIDIA driver says what to do
+ * (exit 0: the CPU runs everything). Skipped where that cannot be seen. */
+Test(badinput, devices_without_driver) {
+  cli_run *r = malloc(sizeof *r);
+  RUN(r, "devices");
+  cr_expect_eq(r->exit, 0, "%s", r->err);
+  if (!strstr(r->out, "no CUDA device: CPU only (cuda")) {
+    free(r);
+    cr_skip_test("not a CUDA build on a machine without a driver");
+  }
+  cr_expect_neq(strstr(r->out, "install (or update) the NVIDIA driver"), NULL,
+                "%s", r->out);
   free(r);
 }
 
@@ -520,6 +621,30 @@ FLAG_ROW(flag_gen_zero_accounts, "gen", "--accounts", "0", "--blocks", "1",
 FLAG_ROW(flag_gen_bad_rate, "gen", "--accounts", "2", "--blocks", "1",
          "--txs", "1", "--bad-rate", "1.5", "-o", "/dev/null")
 FLAG_ROW(flag_info_without_db, "info")
+FLAG_ROW(flag_gen_threads_range, "gen", "--accounts", "2", "--blocks", "1",
+         "--txs", "1", "--threads", "1025", "-o", "/dev/null")
+
+/* Benchmarks: the same one-line usage format, naming the bad value. */
+#define BENCH_ROW(name, needle, ...)                                           \
+  Test(badinput, name) {                                                       \
+    cli_run *r = malloc(sizeof *r);                                            \
+    RUN(r, "bench", __VA_ARGS__);                                              \
+    skip_without_bench(r);                                                     \
+    expect_failure(r, 2, needle);                                              \
+    cr_expect_neq(strstr(r->err, "(see 'chainexec bench "), NULL, "%s",       \
+                  r->err);                                                     \
+    free(r);                                                                   \
+  }
+
+BENCH_ROW(flag_bench_crypto_unknown, "'--bogus'", "crypto", "--bogus")
+BENCH_ROW(flag_bench_gpu_unknown, "'--bogus'", "gpu", "--bogus")
+BENCH_ROW(flag_bench_hybrid_unknown, "'--bogus'", "hybrid", "--bogus")
+BENCH_ROW(flag_bench_storage_unknown, "'--bogus'", "storage", "--bogus")
+BENCH_ROW(flag_bench_exec_threads_zero, "--threads must be an integer in "
+          "1..1024, not '0'", "exec", "--threads", "0")
+BENCH_ROW(flag_bench_exec_base_bad, "--base must be memory or lmdb, not 'x'",
+          "exec", "--base", "x")
+BENCH_ROW(flag_bench_tps_blocks_zero, "not '0'", "tps", "--blocks", "0")
 
 /* ---- C API limits and misuse -------------------------------------------- */
 

@@ -36,6 +36,7 @@ TestSuite(reliability_corruption);
 #include <sys/wait.h>
 
 #include "fixture.h"
+#include "fixture_gen.h"
 
 static void copy_file(const char *from, const char *to) {
   size_t len = 0;

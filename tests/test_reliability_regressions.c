@@ -15,6 +15,7 @@
 #include "chainexec.h"
 #include "cx_test.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 #include "test_reliability_util.h"
 #include "mvcc.h"
 #include "tx.h"

@@ -19,6 +19,7 @@
 #include "chainexec.h"
 #include "cx_test.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 
 TestSuite(reliability_soak);
 
@@ -57,14 +58,6 @@ static cx_engine *open_engine(const char *db, const soak_config *c) {
   return e;
 }
 
-static void remove_db(const char *dir) {
-  char p[256];
-  snprintf(p, sizeof p, "%s/data.mdb", dir);
-  unlink(p);
-  snprintf(p, sizeof p, "%s/lock.mdb", dir);
-  unlink(p);
-  rmdir(dir);
-}
 
 Test(reliability_soak, random_configs_match_sequential, .timeout = 3000) {
   bool full = getenv("CX_SOAK") && strcmp(getenv("CX_SOAK"), "1") == 0;
@@ -83,8 +76,8 @@ Test(reliability_soak, random_configs_match_sequential, .timeout = 3000) {
   cr_assert_eq(cx_fixture_generate(&gp, &f, &err), CX_OK, "%s", err.message);
   cr_assert(f->has_expect);
 
-  char db[] = "/tmp/cx-soak-XXXXXX";
-  cr_assert_not_null(mkdtemp(db));
+  char *db = cx_test_mkdtemp("soak"); /* removed at exit, also on failure */
+  cr_assert_not_null(db);
   soak_config c = {1, CX_STRATEGY_KIND_CPU, NULL, false};
   cx_engine *e = open_engine(db, &c);
   uint8_t root[32];
@@ -144,5 +137,6 @@ Test(reliability_soak, random_configs_match_sequential, .timeout = 3000) {
           done_blocks, segments, by_strategy[0], by_strategy[1],
           by_strategy[2], by_strategy[3], with_sim);
   cx_fixture_free(f);
-  remove_db(db);
+  cx_test_rmtree(db);
+  free(db);
 }

@@ -11,21 +11,16 @@
 
 #include "chainexec.h"
 
+/* A scratch directory under $TMPDIR, removed by rm_db or, after a failed
+ * assertion, when the test's process exits (cx_test_mkdtemp). */
 static inline char *make_tmpdir(void) {
-  char tmpl[] = "/tmp/cx-rel-XXXXXX";
-  char *d = mkdtemp(tmpl);
-  cr_assert_not_null(d);
-  return strdup(d);
+  char *d = cx_test_mkdtemp("rel");
+  cr_assert_not_null(d, "cannot create a temporary directory");
+  return d;
 }
 
-static inline void rm_db(const char *dir) {
-  char p[512];
-  snprintf(p, sizeof p, "%s/data.mdb", dir);
-  unlink(p);
-  snprintf(p, sizeof p, "%s/lock.mdb", dir);
-  unlink(p);
-  rmdir(dir);
-}
+/* Removes a directory from make_tmpdir and everything in it. */
+static inline void rm_db(const char *dir) { cx_test_rmtree(dir); }
 
 /* Opens the database at dir with one thread, no pipeline, no fsync. */
 static inline cx_engine *open_at(const char *dir, cx_error *err) {

@@ -21,16 +21,6 @@
 #include "store.h"
 #include "store_crc.h"
 
-static int ts_rm_one(const char *p, const struct stat *sb, int flag,
-                     struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(p);
-}
-
-/* Removes a directory tree (best effort). */
-static inline void ts_rmtree(const char *dir) {
-  nftw(dir, ts_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A fresh temporary directory; the store goes in <tmp>/db (not yet
  * existing, so open has to create it). Free with ts_dir_free. */
@@ -40,14 +30,16 @@ typedef struct ts_dir {
 } ts_dir;
 
 static inline void ts_dir_make(ts_dir *d) {
-  const char *base = getenv("TMPDIR");
-  snprintf(d->root, sizeof d->root, "%s/cxstore-XXXXXX",
-           base && *base ? base : "/tmp");
-  cr_assert_not_null(mkdtemp(d->root), "mkdtemp %s", d->root);
+  /* Removed by ts_dir_free, or at exit after a failed assertion. */
+  char *p = cx_test_mkdtemp("store");
+  cr_assert_not_null(p, "cannot create a temporary directory");
+  cr_assert_lt(strlen(p), sizeof d->root, "TMPDIR is too long: %s", p);
+  strcpy(d->root, p);
+  free(p);
   snprintf(d->db, sizeof d->db, "%s/db", d->root);
 }
 
-static inline void ts_dir_free(ts_dir *d) { ts_rmtree(d->root); }
+static inline void ts_dir_free(ts_dir *d) { cx_test_rmtree(d->root); }
 
 /* Defaults, with the fields the suites vary (0: default). */
 static inline cx_store_config ts_config(const char *path, size_t map,

@@ -23,8 +23,9 @@ const char *cx_test_shared_path(const char *rel) {
     if (ci && strcmp(ci, "true") == 0)
       cr_assert_fail("shared folder %s is missing: CI must run with ../shared "
                      "beside the checkout", dir);
-    cr_skip_test("shared folder %s is missing (set CX_SHARED_DIR); skipping "
-                 "the checks that need %s", dir, rel);
+    cr_skip_test("shared folder %s is missing (set CX_SHARED_DIR=DIR, "
+                 "also for ctest, or configure with -DCHAINEXEC_SHARED_DIR=DIR);"
+                 " skipping the checks that need %s", dir, rel);
   }
   snprintf(path, sizeof path, "%s/%s", dir, rel);
   return path;

@@ -53,8 +53,9 @@ static void *reader(void *arg) {
 }
 
 int main(void) {
-  char dir[] = "/tmp/cx-tsan-storage-XXXXXX";
-  TSAN_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+  /* Removed at exit, also when a check fails (cx_test_mkdtemp). */
+  char *dir = cx_test_mkdtemp("tsan-storage");
+  TSAN_CHECK(dir != NULL, "mkdtemp");
   cx_store_config cfg;
   cx_store_config_default(&cfg);
   cfg.path = dir;
@@ -98,8 +99,7 @@ int main(void) {
           (unsigned long long)cx_store_height(sh.store));
   TSAN_CHECK(atomic_load(&sh.reads) > 0, "no reads ran");
   cx_store_close(sh.store);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  TSAN_CHECK(system(cmd) == 0, "cleanup");
+  cx_test_rmtree(dir);
+  free(dir);
   return 0;
 }

@@ -1,6 +1,7 @@
-/* Argument cursor, value parsers and the two message helpers of the CLI.
- * Usage errors are one line, so scripts can show them verbatim. */
-#include "cli.h"
+/* Argument cursor, value parsers and the two message helpers of the CLI
+ * and the benchmarks. Usage errors are one line, so scripts can show them
+ * verbatim. */
+#include "cli_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -218,7 +219,7 @@ bool cx_cli_engine_opt(cx_cli_args *a, cx_config *cfg) {
     return true;
   }
   if (cx_cli_opt(a, "--threads", &v)) {
-    if (!a->bad && cx_cli_u64(a, "--threads", v, 1, 1024, &n))
+    if (!a->bad && cx_cli_u64(a, "--threads", v, 1, CX_CLI_MAX_THREADS, &n))
       cfg->threads = (unsigned)n;
     return true;
   }

@@ -13,6 +13,7 @@
  */
 #include "chainexec.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 
 #include <pthread.h>
 #include <stdlib.h>
