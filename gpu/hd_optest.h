@@ -62,14 +62,14 @@ enum {
   CX_HD_OP_WNAF8,           /* the same, window 8 */
   CX_HD_OP_GE_DECOMPRESS,   /* K1 parsed: flag, x, y; on-curve flag */
   CX_HD_OP_GEJ_DOUBLE,      /* 2P */
-  CX_HD_OP_GEJ_DOUBLE_ALIAS,/* 2P in place, twice */
+  CX_HD_OP_GEJ_DOUBLE_ALIAS, /* 2P in place, twice */
   CX_HD_OP_GEJ_ADD,         /* P + Q */
   CX_HD_OP_GEJ_ADD_ALIAS,   /* P += Q, Q = P + Q */
   CX_HD_OP_GEJ_ADD_SPECIAL, /* P + P (other Z), P + (-P) */
   CX_HD_OP_GEJ_ADD_GE,      /* P + q affine, P += q in place */
   CX_HD_OP_GE_SET_GEJ,      /* affine of P (equals K1's point) */
-  CX_HD_OP_ECMULT,          /* u1*G + u2*Q with u1 = sc(A), u2 = sc(B), Q = K1 */
-  CX_HD_OP_CHECK_X,         /* R of ECMULT: check_x(R, x(R) mod n), (R, sc(C)) */
+  CX_HD_OP_ECMULT,          /* u1*G + u2*Q: u1 = sc(A), u2 = sc(B), Q = P */
+  CX_HD_OP_CHECK_X,         /* R of ECMULT: check_x(R, x(R) mod n), (R, C) */
   CX_HD_OP_VERIFY,          /* verdict of (K1, digest, signature) */
   CX_HD_OP_COUNT
 };
@@ -158,8 +158,9 @@ CX_HD_INLINE void cx_hd_optest_run(int op, const cx_hd_gtab *gt,
   case CX_HD_OP_FE_MUL_SMALL:
     cx_hd_fe_mul_small(&r, &a, 8);
     cx_hd_optest_put_fe(out, &r);
-    cx_hd_fe_mul_small(&r, &a, (((uint32_t)C[0] << 24) | ((uint32_t)C[1] << 16) |
-                                ((uint32_t)C[2] << 8) | C[3]) & 0x7FFFFFFFu);
+    cx_hd_fe_mul_small(&r, &a,
+                       (((uint32_t)C[0] << 24) | ((uint32_t)C[1] << 16) |
+                        ((uint32_t)C[2] << 8) | C[3]) & 0x7FFFFFFFu);
     cx_hd_optest_put_fe(out + 32, &r);
     break;
   case CX_HD_OP_FE_MUL:
