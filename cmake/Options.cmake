@@ -18,3 +18,8 @@ option(CHAINEXEC_BUILD_FUZZ "Build the libFuzzer harnesses (needs clang)" OFF)
 option(CHAINEXEC_WERROR "Treat warnings as errors (CI turns this on)" OFF)
 set(CHAINEXEC_CUDA_ARCHITECTURES "75;90" CACHE STRING
     "CUDA architectures: sm_90 (H100/H200) plus one older (sm_75)")
+# Field, scalar and point operations out of line (docs/gpu.md): about 150 KB
+# of verify-kernel code instead of about 1 MB, but this build gave wrong
+# verdicts on an H100 once and has not run on a device since: off until a
+# device run (the operation test, test_gpu_optest) shows it correct.
+option(CHAINEXEC_GPU_OUTLINE "Keep the hot CX_HD operations out of line (host and device)" OFF)

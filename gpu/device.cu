@@ -22,6 +22,7 @@
 #include "device_internal.h"
 #include "gpu.h"
 #include "hd_gtab_data.h"
+#include "hd_optest.h"
 #include "hd_sha256.h"
 
 #define CX_GPU_RING 3
@@ -420,4 +421,36 @@ extern "C" int cx_gpu_merkle_root(cx_gpu_ctx *g, size_t n,
   rc = cx_gpu_slot_collect(g, s, err);
   g->last.total_ms = cx_gpu_now_ms() - t0;
   return rc;
+}
+
+extern "C" int cx_gpu_optest(cx_gpu_ctx *g, int op, size_t n,
+                             const uint8_t *in, uint8_t *out,
+                             cx_gpu_error *err) {
+  if (op < 0 || op >= CX_HD_OP_COUNT)
+    return cx_gpu_error_set(err, CX_GPU_EINVAL,
+                            "cx_gpu_optest: no operation %d (0..%d)", op,
+                            CX_HD_OP_COUNT - 1);
+  if (n && (!in || !out))
+    return cx_gpu_error_set(err, CX_GPU_EINVAL, "cx_gpu_optest: NULL array");
+  int rc = cx_gpu_enter(g, err);
+  if (rc || n == 0) return rc;
+  /* Test path: plain synchronous copies on the slot 0 stream. */
+  cx_gpu_slot *s = &g->slot[0];
+  size_t in_b = n * CX_HD_OPTEST_IN, out_b = n * CX_HD_OPTEST_OUT;
+  if ((rc = cx_gpu_slot_collect(g, s, err))) return rc;
+  if ((rc = cx_gpu_slot_reserve(g, s, in_b + out_b, in_b + out_b, err))) return rc;
+  memcpy(s->host, in, in_b);
+  CX_CUDA_OK(g, err, cudaMemcpyAsync(s->dev, s->host, in_b,
+                                     cudaMemcpyHostToDevice, s->stream));
+  CX_CUDA_OK(g, err, cudaEventRecord(s->start, s->stream));
+  CX_CUDA_OK(g, err, cx_gpu_launch_optest(s->stream, op, n, s->dev,
+                                          s->dev + in_b, g->d_gtab));
+  CX_CUDA_OK(g, err, cudaEventRecord(s->stop, s->stream));
+  CX_CUDA_OK(g, err, cudaMemcpyAsync(s->host + in_b, s->dev + in_b, out_b,
+                                     cudaMemcpyDeviceToHost, s->stream));
+  s->busy = 1;
+  s->dst = out;
+  s->dst_len = out_b;
+  s->out_off = in_b;
+  return cx_gpu_slot_collect(g, s, err);
 }

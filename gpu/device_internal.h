@@ -32,4 +32,9 @@ cudaError_t cx_gpu_launch_merkle(cudaStream_t s, size_t n,
                                  const uint8_t *d_leaves, size_t leaf_len,
                                  uint8_t *d_a, uint8_t *d_b, uint8_t *d_root);
 
+/* Operation test (hd_optest.h): op on n records, one thread each. */
+cudaError_t cx_gpu_launch_optest(cudaStream_t s, int op, size_t n,
+                                 const uint8_t *d_in, uint8_t *d_out,
+                                 const cx_hd_gtab *d_gtab);
+
 #endif /* CX_GPU_DEVICE_INTERNAL_H */

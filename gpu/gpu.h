@@ -109,6 +109,15 @@ int cx_gpu_sha256_batch(cx_gpu_ctx *g, size_t n, const uint8_t *data,
 int cx_gpu_merkle_root(cx_gpu_ctx *g, size_t n, const uint8_t *leaves,
                        size_t leaf_len, uint8_t out[32], cx_gpu_error *err);
 
+/* The operation test on the device (hd_optest.h, optest.h): runs
+ * operation op (0 <= op < CX_HD_OP_COUNT) on n input records of
+ * CX_HD_OPTEST_IN bytes at in, one thread per record, into n output
+ * records of CX_HD_OPTEST_OUT bytes at out. For tests and scripts/
+ * gpu-check.sh (synchronous, allocates per call). CX_GPU_EINVAL for a bad
+ * op or NULL arrays. */
+int cx_gpu_optest(cx_gpu_ctx *g, int op, size_t n, const uint8_t *in,
+                  uint8_t *out, cx_gpu_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -154,14 +154,14 @@ CX_HD_FUNC void cx_hd_fe_reduce512(cx_hd_fe *r, const uint32_t t[16]) {
   cx_hd_fe_normalize(r);
 }
 
-CX_HD_FUNC void cx_hd_fe_mul(cx_hd_fe *r, const cx_hd_fe *a, const cx_hd_fe *b) {
+CX_HD_HOT void cx_hd_fe_mul(cx_hd_fe *r, const cx_hd_fe *a, const cx_hd_fe *b) {
   uint32_t t[16];
   cx_hd_u256_mul(t, a->v, b->v);
   cx_hd_fe_reduce512(r, t);
 }
 
 /* Squaring: the 28 cross products once, doubled, plus the 8 squares. */
-CX_HD_FUNC void cx_hd_fe_sqr(cx_hd_fe *r, const cx_hd_fe *a) {
+CX_HD_HOT void cx_hd_fe_sqr(cx_hd_fe *r, const cx_hd_fe *a) {
   uint32_t t[16];
   CX_HD_UNROLL
   for (int i = 0; i < 16; i++) t[i] = 0;

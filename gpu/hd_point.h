@@ -65,7 +65,7 @@ CX_HD_INLINE int cx_hd_ge_on_curve(const cx_hd_ge *a) {
 }
 
 /* r = 2a. No point of order 2 exists, so Y != 0 unless a is infinity. */
-CX_HD_FUNC void cx_hd_gej_double(cx_hd_gej *r, const cx_hd_gej *a) {
+CX_HD_HOT void cx_hd_gej_double(cx_hd_gej *r, const cx_hd_gej *a) {
   if (a->inf) {
     *r = *a;
     return;
@@ -126,8 +126,8 @@ CX_HD_FUNC void cx_hd_gej_add_tail(cx_hd_gej *r, const cx_hd_gej *a,
 }
 
 /* r = a + b (Jacobian + Jacobian). r may alias a or b. */
-CX_HD_FUNC void cx_hd_gej_add(cx_hd_gej *r, const cx_hd_gej *a,
-                                const cx_hd_gej *b) {
+CX_HD_HOT void cx_hd_gej_add(cx_hd_gej *r, const cx_hd_gej *a,
+                             const cx_hd_gej *b) {
   if (a->inf) {
     *r = *b;
     return;
@@ -151,8 +151,8 @@ CX_HD_FUNC void cx_hd_gej_add(cx_hd_gej *r, const cx_hd_gej *a,
 }
 
 /* r = a + b (Jacobian + affine). r may alias a. */
-CX_HD_FUNC void cx_hd_gej_add_ge(cx_hd_gej *r, const cx_hd_gej *a,
-                                   const cx_hd_ge *b) {
+CX_HD_HOT void cx_hd_gej_add_ge(cx_hd_gej *r, const cx_hd_gej *a,
+                                const cx_hd_ge *b) {
   if (a->inf) {
     cx_hd_gej_set_ge(r, b);
     return;

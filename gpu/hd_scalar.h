@@ -137,7 +137,7 @@ CX_HD_FUNC void cx_hd_sc_reduce512(cx_hd_sc *r, const uint32_t t[16]) {
   cx_hd_sc_reduce_once(r, q[8]);
 }
 
-CX_HD_FUNC void cx_hd_sc_mul(cx_hd_sc *r, const cx_hd_sc *a, const cx_hd_sc *b) {
+CX_HD_HOT void cx_hd_sc_mul(cx_hd_sc *r, const cx_hd_sc *a, const cx_hd_sc *b) {
   uint32_t t[16];
   cx_hd_u256_mul(t, a->v, b->v);
   cx_hd_sc_reduce512(r, t);

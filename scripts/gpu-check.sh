@@ -15,7 +15,8 @@
 # verify launches).
 #
 # Writes into DIR (default ./gpu-check-out): check.log (everything a person
-# reads), ctest.log, bench.jsonl (one JSON document per line), dmon.log.
+# reads), optest.log (the operation test: device vs host, op by op),
+# ctest.log, bench.jsonl (one JSON document per line), dmon.log.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/gpu-check-out"
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=1; shift ;;
     --no-big) big=0; shift ;;
     --strategies) strategies=$2; shift 2 ;;
-    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -74,6 +75,14 @@ json() { # name, command...: one line of bench.jsonl
 step "machine"
 nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv
 echo "cpus: $ncpu"; "$cx" devices
+
+# Short, and first: when the device computes any CX_HD operation unlike
+# the host build, this names the first such operation (and the benches
+# below then measure a kernel whose verdicts the scheduler rejects).
+step "operation test: each CX_HD operation on the device against the host build"
+(cd "$root/$build" && timeout 300 ctest -R '^chainexec\.gpu\.optest$' -V >"$out/optest.log" 2>&1)
+echo "optest exit $?"
+grep -E "gpu_optest: |first operation|\[(FAIL|SKIP)\]|tests passed|tests failed" "$out/optest.log" | head -20
 
 step "bench gpu"
 json bench_gpu "$cx" bench gpu $([ $quick = 1 ] && echo --quick)
