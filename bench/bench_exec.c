@@ -302,16 +302,6 @@ static int usage(FILE *f) {
   return f == stdout ? 0 : 2;
 }
 
-static bool parse_size(const char *s, size_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || *end || end == s || v == 0 || v > 100000000ull || *s == '-')
-    return false;
-  *out = (size_t)v;
-  return true;
-}
-
 static const char *path_name(int path) {
   return path == CX_EXEC_PARALLEL  ? "blockstm"
          : path == CX_EXEC_PLANNED ? "planned"

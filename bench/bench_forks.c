@@ -23,6 +23,7 @@
 #include "bench_util.h"
 #include "chainexec.h"
 #include "fixture.h"
+#include "fixture_gen.h"
 
 #define MAX_DEPTHS 8
 
