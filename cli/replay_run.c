@@ -250,8 +250,11 @@ int cx_replay_run(cx_engine *e, const cx_fixture *f, const replay_opts *o,
     } else {
       rc = run_one(&t, i, err);
     }
+    for (size_t k = 0; k < done; k++)
+      txs_done += f->blocks[i + k].tx_count;
     i += done;
     ran += done;
+    cx_progress_update_sub(&bar, txs_done);
     cx_progress_update(&bar, ran);
   }
   r->exec_s = cx_cli_now() - t0;
