@@ -317,7 +317,7 @@ static int run_reads(bench *b, const sizes *sz, results *r) {
     return 1;
   r->plain_read_s = r->read_s = r->mt_read_s = 1e30;
   for (int round = 0; round < 3; round++) {
-    double p, one, mt;
+    double p = 0, one = 0, mt = 0;
     if (plain_reads(b, sz->reads, sz->keys, &p) ||
         store_reads(b, sz->reads, sz->keys, 1, &one) ||
         store_reads(b, sz->reads, sz->keys, r->mt_threads, &mt))

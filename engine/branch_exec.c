@@ -321,7 +321,7 @@ int cx_engine_discard(cx_engine *e, cx_block_id id, cx_error *err) {
   cx_error_clear(err);
   if (e == NULL)
     return cx_error_set(err, CX_EINVAL, "discard: NULL engine");
-  cx_node *n;
+  cx_node *n = NULL;
   int rc = find_node(e, id, &n, err);
   if (rc != CX_OK)
     return rc;

@@ -63,7 +63,7 @@ int cx_engine_block_at(cx_engine *e, uint64_t height, cx_block_id *out,
   if (e == NULL || out == NULL)
     return cx_error_set(err, CX_EINVAL, "block at: NULL argument");
   *out = 0;
-  cx_node *n;
+  cx_node *n = NULL;
   int rc = committed_node(e, height, &n, err);
   if (rc == CX_OK)
     *out = cx_branches_id(&e->branches, n);
@@ -77,7 +77,7 @@ int cx_engine_block_info(cx_engine *e, cx_block_id id, cx_block_info *out,
     return cx_error_set(err, CX_EINVAL, "block info: NULL argument");
   memset(out, 0, sizeof *out);
   cx_engine_branches_pruned(e);
-  cx_node *n;
+  cx_node *n = NULL;
   int rc = cx_branches_find(&e->branches, id, &n, err);
   if (rc != CX_OK)
     return rc;
@@ -96,7 +96,7 @@ int cx_engine_block_info(cx_engine *e, cx_block_id id, cx_block_info *out,
 static int read_at(cx_engine *e, cx_block_id at, const cx_key *key,
                    uint64_t *v0, uint64_t *v1, cx_error *err) {
   cx_engine_branches_pruned(e);
-  cx_node *n;
+  cx_node *n = NULL;
   int rc = cx_branches_find(&e->branches, at, &n, err);
   if (rc != CX_OK)
     return rc;
