@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim.h"
 #include "cx_error.h"
 #include "sort.h"
 
@@ -479,29 +480,9 @@ const cx_entry *cx_par_writes(cx_par *p, size_t *n) {
   return p->out;
 }
 
-/* A worker state for the invocation numbered `worker`: that state when it
- * is free (a runner's worker w is usually the same thread from block to
- * block, so its arenas and the slots it created stay in its core's cache),
- * else the lowest free one; p->k when all are taken. */
-static unsigned par_claim_state(cx_par *p, unsigned worker) {
-  uint64_t all = p->k >= 64 ? UINT64_MAX : ((uint64_t)1 << p->k) - 1;
-  uint64_t taken = atomic_load(&p->claimed);
-  for (;;) {
-    uint64_t free_ = ~taken & all;
-    if (!free_)
-      return p->k;
-    unsigned me = worker < p->k && (free_ >> worker & 1)
-                      ? worker
-                      : (unsigned)__builtin_ctzll(free_);
-    if (atomic_compare_exchange_weak(&p->claimed, &taken,
-                                     taken | (uint64_t)1 << me))
-      return me;
-  }
-}
-
 void cx_par_work(void *arg, unsigned worker) {
   cx_par *p = arg;
-  unsigned me = par_claim_state(p, worker);
+  unsigned me = cx_claim_state(&p->claimed, p->k, worker);
   if (me >= p->k)
     return; /* more invocations than prepared states: nothing to add */
   cx_par_worker *w = p->workers[me];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cx_error.h"
+#include "claim.h"
 #include "spin.h"
 
 /* Transactions per claim of phase 1; slots per chunk of phase 2. */
@@ -377,27 +378,9 @@ static void wait_for(atomic_uint *done, unsigned all) {
     cx_spin_backoff(&spins);
 }
 
-/* A worker state for invocation `worker` (see cx_par's par_claim_state):
- * its own when free, else the lowest free; p->k when all are taken. */
-static unsigned claim_state(cx_plan *p, unsigned worker) {
-  uint64_t all = p->k >= 64 ? UINT64_MAX : ((uint64_t)1 << p->k) - 1;
-  uint64_t taken = atomic_load(&p->claimed);
-  for (;;) {
-    uint64_t free_ = ~taken & all;
-    if (!free_)
-      return p->k;
-    unsigned me = worker < p->k && (free_ >> worker & 1)
-                      ? worker
-                      : (unsigned)__builtin_ctzll(free_);
-    if (atomic_compare_exchange_weak(&p->claimed, &taken,
-                                     taken | (uint64_t)1 << me))
-      return me;
-  }
-}
-
 void cx_plan_work(void *arg, unsigned worker) {
   cx_plan *p = arg;
-  unsigned me = claim_state(p, worker);
+  unsigned me = cx_claim_state(&p->claimed, p->k, worker);
   if (me >= p->k)
     return;
   size_t n = p->in->n;
